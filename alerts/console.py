@@ -1,0 +1,24 @@
+"""Console channel: prints the alert (used by `newswatch demo`)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from alerts.render import render
+from pipeline.config import ConsoleChannelConfig
+from pipeline.message import AlertMessage
+
+
+class ConsoleChannel:
+    def __init__(self, name: str, config: ConsoleChannelConfig, stream: TextIO | None = None):
+        self.name = name
+        self.config = config
+        self.stream = stream
+
+    def send(self, message: AlertMessage) -> None:
+        stream = self.stream or sys.stdout
+        stream.write(f"=== ALERT ({self.name}, rule {message.rule}) ===\n")
+        stream.write(render("email.txt", message))
+        stream.write("\n")
+        stream.flush()

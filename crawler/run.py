@@ -1,0 +1,36 @@
+"""Run one crawl pass in this process: `python -m crawler.run CONFIG REPORT [SOURCE...]`.
+
+Twisted's reactor cannot be restarted, so each pass is its own process; the caller
+(`pipeline.crawl.run_crawl`) reads the JSON report this writes.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from scrapy.crawler import CrawlerProcess
+
+from crawler.settings import build_settings
+from crawler.spiders import FeedSpider
+from pipeline.config import load_config
+from pipeline.session import CrawlSession
+from pipeline.store import Store
+
+
+def main(argv: list[str]) -> int:
+    config_path, report_path, *names = argv
+    config = load_config(config_path)
+    sources = [s for s in config.sources if not names or s.name in names]
+    store = Store.open(config.database_path)
+    session = CrawlSession(config, store, sources)
+    process = CrawlerProcess(build_settings(config.fetch), install_root_handler=True)
+    process.crawl(FeedSpider, session=session)
+    process.start()
+    session.finish().write(Path(report_path))
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,150 @@
+"""The `newswatch` command line. The only place (with pipeline.crawl) that wires crawler and alerts in."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline.config import Config, ConfigError, load_config, resolve_config_path
+from pipeline.crawl import CrawlError, PassResult, crawl_and_deliver
+from pipeline.store import Store, StoreError
+
+EXIT_OK, EXIT_ALL_FAILED, EXIT_CONFIG = 0, 1, 2
+STARTER_CONFIG = Path(__file__).parent / "starter_config.yaml"
+
+
+def fail_config(error: ConfigError) -> None:
+    where = f" in {error.path}" if error.path else ""
+    click.echo(f"config error{where}:", err=True)
+    for line in error.errors:
+        click.echo(f"  {line}", err=True)
+    sys.exit(EXIT_CONFIG)
+
+
+def open_config(ctx: click.Context) -> tuple[Config, Path]:
+    path = resolve_config_path(ctx.obj["config"])
+    try:
+        return load_config(path), path
+    except ConfigError as exc:
+        fail_config(exc)
+        raise  # unreachable
+
+
+@click.group()
+@click.option(
+    "--config", "config", type=click.Path(dir_okay=False), default=None,
+    help="Config file (default: $NEWSWATCH_CONFIG, else ./config.yaml).",
+)
+@click.pass_context
+def main(ctx: click.Context, config: str | None) -> None:
+    """newswatch: watch the news for the companies you track."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+
+
+def print_pass(result: PassResult) -> None:
+    for report in result.crawl.sources.values():
+        if report.was_read:
+            state = "not modified" if report.status == "not_modified" else "read"
+            line = f"{report.name}: {state}, {report.new_articles} new article(s), {report.alerts} alert(s) queued"
+            if report.failed_pages:
+                line += f", {report.failed_pages} page(s) failed (retried next pass)"
+            click.echo(line)
+            for error in report.page_errors[:5]:
+                click.echo(f"  page failed: {error}")
+        else:
+            click.echo(f"{report.name}: {report.status.upper()}: {report.reason}", err=True)
+    sent, failed = len(result.delivery.sent), len(result.delivery.failed)
+    click.echo(f"alerts: {sent} sent, {failed} failed")
+    for alert_id, channel, error in result.delivery.failed:
+        click.echo(f"  alert {alert_id} to {channel} failed (will retry): {error}", err=True)
+
+
+def run_pass(config: Config, config_path: Path, names: list[str]) -> PassResult:
+    from alerts import build_channels
+
+    try:
+        Store.open(config.database_path).close()
+    except StoreError as exc:
+        click.echo(f"database error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    try:
+        return crawl_and_deliver(config, config_path, names, build_channels(config.channels))
+    except CrawlError as exc:
+        click.echo(f"crawl failed: {exc}", err=True)
+        sys.exit(EXIT_ALL_FAILED)
+
+
+@main.command()
+@click.option("--source", "sources", multiple=True, help="Only this source (repeatable).")
+@click.pass_context
+def crawl(ctx: click.Context, sources: tuple[str, ...]) -> None:
+    """One pass over all sources now, then deliver pending alerts (for cron)."""
+    config, path = open_config(ctx)
+    known = {s.name for s in config.sources}
+    unknown = [name for name in sources if name not in known]
+    if unknown:
+        click.echo(f"config error: no source named {', '.join(map(repr, unknown))}", err=True)
+        sys.exit(EXIT_CONFIG)
+    if not config.sources:
+        click.echo("config error: no sources configured", err=True)
+        sys.exit(EXIT_CONFIG)
+    result = run_pass(config, path, list(sources))
+    print_pass(result)
+    sys.exit(EXIT_OK if result.crawl.any_read else EXIT_ALL_FAILED)
+
+
+@main.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Validate the config and print a summary."""
+    config, path = open_config(ctx)
+    click.echo(f"{path}: OK")
+    click.echo(f"database: {config.database_path}")
+    click.echo(f"sources ({len(config.sources)}):")
+    for source in config.sources:
+        click.echo(f"  {source.name}: {source.feed} every {source.every:g}s")
+    click.echo(f"entities ({len(config.watchlist)}):")
+    for entity in config.watchlist:
+        weak = f", weak: {', '.join(entity.weak_aliases)}" if entity.weak_aliases else ""
+        click.echo(f"  {entity.name}: {', '.join(entity.strong_aliases)}{weak}")
+    click.echo(f"rules ({len(config.alerts)}):")
+    for rule in config.alerts:
+        click.echo(
+            f"  {rule.name}: {', '.join(config.rule_entities(rule))} -> {', '.join(rule.channels)}"
+        )
+    click.echo(f"channels ({len(config.channels)}):")
+    for name, channel in config.channels.items():
+        click.echo(f"  {name}: {channel.type}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False), default="config.yaml")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(path: str, force: bool) -> None:
+    """Write a commented starter config."""
+    target = Path(path)
+    if target.exists() and not force:
+        click.echo(f"{target} exists; use --force to overwrite it", err=True)
+        sys.exit(EXIT_CONFIG)
+    shutil.copyfile(STARTER_CONFIG, target)
+    click.echo(f"wrote {target}; edit it, then run: newswatch --config {target} check")
+
+
+@main.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default="newswatch-demo",
+              show_default=True, help="Where the demo writes its config and database.")
+def demo(directory: str) -> None:
+    """Crawl a bundled sample news site on 127.0.0.1 and print the alerts."""
+    from pipeline.demo import run_demo
+
+    sys.exit(run_demo(Path(directory)))
+
+
+if __name__ == "__main__":
+    main()

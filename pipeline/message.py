@@ -1,0 +1,39 @@
+"""The alert as channels see it, and the small interface every channel implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+
+class DeliveryError(Exception):
+    """A channel could not deliver; the message is recorded on the alert and retried later."""
+
+
+@dataclass(frozen=True)
+class MentionLine:
+    entity: str
+    alias: str
+    field: str
+    snippet: str
+
+
+@dataclass(frozen=True)
+class AlertMessage:
+    rule: str
+    entities: Sequence[str]
+    title: str
+    url: str
+    source: str
+    published: str | None
+    paywalled: bool
+    mentions: Sequence[MentionLine]
+    why: str
+
+
+class Channel(Protocol):
+    """One destination. `send` raises DeliveryError when the message did not get through."""
+
+    name: str
+
+    def send(self, message: AlertMessage) -> None: ...

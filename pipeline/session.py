@@ -1,0 +1,159 @@
+"""What one crawl pass knows and decides, apart from how pages are fetched.
+
+The Scrapy spider asks this object which feed validators to send and which links are new, and
+tells it what happened (feed read, page failed, page fetched). Keeping the decisions here keeps
+`crawler/` thin glue and makes them testable without a reactor.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from pipeline.config import Config, SourceConfig
+from pipeline.ingest import FetchedPage, IngestResult, Ingestor
+from pipeline.store import Store
+from pipeline.urls import canonicalize
+
+READ, NOT_MODIFIED, FAILED, REFUSED = "read", "not_modified", "failed", "refused"
+
+
+@dataclass
+class SourceReport:
+    name: str
+    status: str = "pending"
+    reason: str = ""
+    new_articles: int = 0
+    rejected_pages: int = 0
+    failed_pages: int = 0
+    alerts: int = 0
+    page_errors: list[str] = field(default_factory=list)
+    validators: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def was_read(self) -> bool:
+        return self.status in (READ, NOT_MODIFIED)
+
+
+@dataclass
+class CrawlReport:
+    sources: dict[str, SourceReport] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps({name: asdict(r) for name, r in self.sources.items()}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "CrawlReport":
+        data = json.loads(text)
+        return cls({name: SourceReport(**values) for name, values in data.items()})
+
+    def write(self, path: Path) -> None:
+        path.write_text(self.to_json(), encoding="utf-8")
+
+    @property
+    def any_read(self) -> bool:
+        return any(r.was_read for r in self.sources.values())
+
+
+def describe_failure(error: BaseException, url: str) -> tuple[str, str]:
+    """(status, reason) for a fetch failure, in words an operator understands."""
+    message = str(error) or type(error).__name__
+    if message.startswith("refused"):
+        return REFUSED, message
+    if "robots.txt" in message.lower():
+        return REFUSED, f"refused by robots.txt: {url}"
+    response = getattr(error, "response", None)
+    if response is not None and getattr(response, "status", None):
+        return FAILED, f"HTTP {response.status} from {url}"
+    name = type(error).__name__
+    if "Timeout" in name or "timed out" in message.lower():
+        return FAILED, f"timed out fetching {url}"
+    if "DNSLookup" in name:
+        return FAILED, f"DNS lookup failed for {url}"
+    return FAILED, f"{name}: {message} ({url})"
+
+
+class CrawlSession:
+    """One pass over some sources: the store, the ingestor and the report of what happened."""
+
+    def __init__(self, config: Config, store: Store, sources: list[SourceConfig]):
+        self.config = config
+        self.store = store
+        self.sources = sources
+        self.ingestor = Ingestor.from_config(config, store)
+        self.report = CrawlReport({s.name: SourceReport(s.name) for s in sources})
+
+    def feed_headers(self, source: str) -> dict[str, str]:
+        """Conditional GET headers from the validators stored after the last complete pass."""
+        state = self.store.source_state(source)
+        headers = {}
+        if state.get("etag"):
+            headers["If-None-Match"] = state["etag"]
+        if state.get("last_modified"):
+            headers["If-Modified-Since"] = state["last_modified"]
+        return headers
+
+    def is_new(self, source: str, url: str, guid: str | None) -> bool:
+        keys = [canonicalize(url)]
+        if guid:
+            keys.append(f"guid:{source}:{guid}")
+        return not self.store.is_seen(*keys)
+
+    def feed_not_modified(self, source: str) -> None:
+        self.report.sources[source].status = NOT_MODIFIED
+        self.store.record_source(source, "304")
+
+    def feed_read(self, source: str, validators: dict[str, str]) -> None:
+        report = self.report.sources[source]
+        report.status = READ
+        report.validators = {k: v for k, v in validators.items() if v}
+
+    def feed_failed(self, source: str, error: BaseException, url: str) -> None:
+        report = self.report.sources[source]
+        report.status, report.reason = describe_failure(error, url)
+        self.store.record_source(source, report.status, report.reason)
+
+    def feed_unusable(self, source: str, reason: str) -> None:
+        report = self.report.sources[source]
+        report.status, report.reason = FAILED, reason
+        self.store.record_source(source, FAILED, reason)
+
+    def page_failed(self, source: str, error: BaseException, url: str) -> None:
+        report = self.report.sources[source]
+        report.failed_pages += 1
+        report.page_errors.append(describe_failure(error, url)[1])
+
+    def ingest(self, page: FetchedPage) -> IngestResult:
+        report = self.report.sources[page.source]
+        try:
+            result = self.ingestor.ingest(page)
+        except Exception as exc:  # one bad page must not end the crawl; it is retried next pass
+            report.failed_pages += 1
+            report.page_errors.append(f"{type(exc).__name__}: {exc} ({page.url})")
+            raise
+        if result.status == "stored":
+            report.new_articles += 1
+            report.alerts += result.alerts
+        elif result.status == "rejected":
+            report.rejected_pages += 1
+        return result
+
+    def finish(self) -> CrawlReport:
+        """Store feed validators only for feeds whose new pages were all processed."""
+        for report in self.report.sources.values():
+            if report.status != READ:
+                continue
+            if report.failed_pages:
+                self.store.record_source(
+                    report.name, "200",
+                    f"{report.failed_pages} page(s) failed and will be retried: "
+                    + "; ".join(report.page_errors[:3]),
+                    etag=None, last_modified=None,
+                )
+            else:
+                self.store.record_source(
+                    report.name, "200", None,
+                    etag=report.validators.get("etag"),
+                    last_modified=report.validators.get("last_modified"),
+                )
+        return self.report
