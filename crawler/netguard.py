@@ -16,7 +16,7 @@ import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest, NotConfigured
 from twisted.internet.error import DNSLookupError
 from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
 from zope.interface import implementer, provider
@@ -121,7 +121,7 @@ class NetGuardMiddleware:
             raise IgnoreRequest(reason)
 
     def process_exception(self, request: Any, exception: BaseException) -> None:
-        if not isinstance(exception, DNSLookupError):
+        if not isinstance(exception, (DNSLookupError, CannotResolveHostError)):
             return None
         from twisted.internet import reactor
 
