@@ -21,6 +21,9 @@ from pipeline.clean import clean_text
 from pipeline.prune import prune_page, shows_barrier
 
 
+MIN_TEXT_CHARS = 30  # shorter than one sentence: a navigation stub, not an article
+
+
 class ExtractionError(ValueError):
     """The page holds no article text we can use; the message says why."""
 
@@ -61,8 +64,10 @@ def extract(
         raise ExtractionError("no article text found on the page")
     title = " ".join((document.title or "").split())
     text = drop_leading_title(clean_text(document.text, boilerplate), title)
-    if not text:
-        raise ExtractionError("only boilerplate text found on the page")
+    if len(text) < MIN_TEXT_CHARS:
+        raise ExtractionError(
+            f"only {len(text)} characters of text after removing boilerplate; not an article"
+        )
     return Extracted(
         title=title,
         author=document.author or None,

@@ -1,0 +1,121 @@
+"""Config: every error reported with its location; ${VAR}; unknown keys; check and init commands."""
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import ConfigError, parse_config
+from tests.conftest import ROOT, newswatch
+
+GOOD = """
+database: news.db
+sources:
+  - name: cdt
+    feed: https://chinadigitaltimes.net/feed/
+    every: 30m
+watchlist:
+  - name: Hikvision
+    aliases: [Hikvision, 海康威视]
+alerts:
+  - name: team
+    channels: [team-slack]
+channels:
+  team-slack:
+    type: slack
+    webhook_url: ${SLACK_URL}
+"""
+
+
+def errors_of(text: str, env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, Path("/cfg"), env or {})
+    return caught.value.errors
+
+
+def test_valid_config_resolves_env_and_database_path():
+    config = parse_config(GOOD, Path("/cfg"), {"SLACK_URL": "https://hooks.example/x"})
+    assert config.channels["team-slack"].webhook_url == "https://hooks.example/x"
+    assert config.database_path == Path("/cfg/news.db")
+    assert config.sources[0].every == 1800
+
+
+def test_missing_env_variable_is_named():
+    assert errors_of(GOOD) == ["channels.team-slack.webhook_url: environment variable SLACK_URL is not set"]
+
+
+def test_env_default_is_used():
+    config = parse_config(GOOD.replace("${SLACK_URL}", "${SLACK_URL:-https://x.example/h}"), Path("/c"), {})
+    assert config.channels["team-slack"].webhook_url == "https://x.example/h"
+
+
+def test_every_error_has_its_location():
+    text = GOOD.replace("every: 30m", "every: 30 minutes\n    feeed: x").replace(
+        "aliases: [Hikvision, 海康威视]", "aliases: [Hikvision, '  ']"
+    ).replace("type: slack", "type: pager")
+    errors = errors_of(text, {"SLACK_URL": "u"})
+    joined = "\n".join(errors)
+    assert "sources[0].every: '30 minutes' is not a duration" in joined
+    assert "sources[0].feeed: unknown key" in joined
+    assert "watchlist[0].aliases: entry 1 is blank" in joined
+    assert "channels.team-slack: type must be one of email, slack, console" in joined
+
+
+def test_cross_references_are_checked():
+    text = GOOD.replace("channels: [team-slack]", "channels: [team-slak]\n    entities: [Hikvison]")
+    errors = errors_of(text, {"SLACK_URL": "u"})
+    assert "alerts[0].entities[0]: no watchlist entity named 'Hikvison'" in errors
+    assert "alerts[0].channels[0]: no channel named 'team-slak'" in errors
+
+
+def test_yaml_syntax_error_names_the_line():
+    errors = errors_of("sources:\n  - name: [unclosed\n")
+    assert errors[0].startswith("line ")
+
+
+def test_duplicate_names_are_errors():
+    text = GOOD.replace("watchlist:\n", "watchlist:\n  - name: Hikvision\n    aliases: [HIK]\n")
+    assert any("watchlist[1].name: 'Hikvision' is already used" in e for e in errors_of(text, {"SLACK_URL": "u"}))
+
+
+def test_check_exits_2_listing_errors(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(GOOD.replace("every: 30m", "every: soon"), encoding="utf-8")
+    result = newswatch("--config", str(path), "check")
+    assert result.returncode == 2
+    assert "sources[0].every" in result.stderr
+    assert "SLACK_URL is not set" in result.stderr
+
+
+def test_check_summarises_a_valid_config(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    result = newswatch("--config", str(path), "check", env={"SLACK_URL": "https://h.example/x"})
+    assert result.returncode == 0, result.stderr
+    assert "sources (1):" in result.stdout and "cdt: https://chinadigitaltimes.net/feed/" in result.stdout
+    assert "Hikvision: Hikvision, 海康威视" in result.stdout
+
+
+def test_config_from_environment_variable_path(tmp_path):
+    path = tmp_path / "elsewhere.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    result = newswatch("check", cwd=tmp_path, env={"NEWSWATCH_CONFIG": str(path), "SLACK_URL": "u"})
+    assert result.returncode == 0, result.stderr
+
+
+def test_init_writes_a_starter_that_checks(tmp_path):
+    result = newswatch("init", str(tmp_path / "c.yaml"))
+    assert result.returncode == 0
+    written = (tmp_path / "c.yaml").read_text(encoding="utf-8")
+    assert "# newswatch configuration" in written
+    assert newswatch("--config", str(tmp_path / "c.yaml"), "check").returncode == 0
+    assert newswatch("init", str(tmp_path / "c.yaml")).returncode == 2  # never overwrites silently
+
+
+def test_repository_config_is_the_starter():
+    assert (ROOT / "config.yaml").read_text() == (ROOT / "pipeline/starter_config.yaml").read_text()
+
+
+def test_missing_config_file_is_exit_2(tmp_path):
+    result = newswatch("--config", str(tmp_path / "nope.yaml"), "crawl")
+    assert result.returncode == 2
+    assert "cannot read config file" in result.stderr
