@@ -136,6 +136,28 @@ def init(path: str, force: bool) -> None:
     click.echo(f"wrote {target}; edit it, then run: newswatch --config {target} check")
 
 
+@main.command("extract")
+@click.option("--url", default=None, help="The page's URL (resolves links; picks the site's learned boilerplate).")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.pass_context
+def extract_command(ctx: click.Context, url: str | None, files: tuple[str, ...]) -> None:
+    """Print the extracted article of each FILE as one JSON object per line."""
+    from pipeline.extract_cli import extract_files
+
+    boilerplate_store = None
+    if ctx.obj["config"]:
+        config, _ = open_config(ctx)
+        try:
+            boilerplate_store = Store.open(config.database_path)
+        except StoreError as exc:
+            click.echo(f"database error: {exc}", err=True)
+            sys.exit(EXIT_CONFIG)
+    failures = extract_files([Path(f) for f in files], url, boilerplate_store, click.echo)
+    if boilerplate_store:
+        boilerplate_store.close()
+    sys.exit(1 if failures == len(files) else 0)
+
+
 @main.command()
 @click.option("--dir", "directory", type=click.Path(file_okay=False), default="newswatch-demo",
               show_default=True, help="Where the demo writes its config and database.")

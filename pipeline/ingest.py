@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from pipeline.boilerplate import known_boilerplate, learn_from_article
 from pipeline.config import Config
 from pipeline.extract import ExtractionError, Extracted, extract
 from pipeline.match import EntitySpec, Mention, Watchlist
@@ -91,7 +92,7 @@ class Ingestor:
 
     def ingest(self, page: FetchedPage) -> IngestResult:
         try:
-            extracted = extract(page.html, page.url)
+            extracted = extract(page.html, page.url, known_boilerplate(self.store, page.url))
         except ExtractionError as exc:
             self.store.mark_seen(feed_keys(page), page.source)
             return IngestResult("rejected", canonicalize(page.url), reason=str(exc))
@@ -105,6 +106,7 @@ class Ingestor:
         article_id = self.store.add_article(article, mentions, alerts, feed_keys(page))
         if article_id is None:
             return IngestResult("duplicate", url, self.store.article_id(url))
+        learn_from_article(self.store, url, article.text)
         return IngestResult("stored", url, article_id, mentions, len(alerts))
 
     @staticmethod

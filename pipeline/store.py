@@ -82,6 +82,17 @@ def _initial(db: Database) -> None:
     db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
 
 
+@MIGRATIONS(name="0002_boilerplate_lines")
+def _boilerplate_lines(db: Database) -> None:
+    # Per-site line counts: a line that recurs across many different articles is boilerplate.
+    db["boilerplate_lines"].create(
+        {"site": str, "line_key": str, "line": str, "articles": int, "first_seen": str, "last_seen": str},
+        pk=("site", "line_key"),
+        not_null={"site", "line_key", "articles"},
+    )
+    db["boilerplate_lines"].create_index(["site", "articles"])
+
+
 @dataclass(frozen=True)
 class NewArticle:
     url: str
@@ -206,6 +217,26 @@ class Store:
                 ignore=True,
             )
         return article_id
+
+    # --- learned boilerplate ------------------------------------------------------------
+
+    def count_lines(self, site: str, lines: dict[str, str]) -> None:
+        """Count each distinct line (key -> text) once more for `site`: one new article seen."""
+        now = utcnow()
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "insert into boilerplate_lines (site, line_key, line, articles, first_seen, last_seen)"
+                " values (?, ?, ?, 1, ?, ?) on conflict (site, line_key) do update set"
+                " articles = articles + 1, last_seen = excluded.last_seen",
+                [(site, key, line[:300], now, now) for key, line in lines.items()],
+            )
+
+    def boilerplate_keys(self, site: str, min_articles: int) -> frozenset[str]:
+        rows = self.db.execute(
+            "select line_key from boilerplate_lines where site = ? and articles >= ?",
+            [site, min_articles],
+        ).fetchall()
+        return frozenset(row[0] for row in rows)
 
     # --- delivery -----------------------------------------------------------------------
 
