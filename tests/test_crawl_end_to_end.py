@@ -173,3 +173,41 @@ def test_robots_txt_disallow_is_obeyed(tmp_path, site):
     assert "robots.txt" in result.stderr
     assert site.requests_for("/private/feed.xml") == []
     assert site.requests_for("/robots.txt")
+
+
+def test_rss1_feed_with_relative_links_is_read(tmp_path, site):
+    site.routes["/rss1.xml"] = Route(
+        b"""<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
+  xmlns:dc="http://purl.org/dc/elements/1.1/">
+  <channel rdf:about="/"><title>RSS 1.0</title><link>/</link><description>d</description></channel>
+  <item rdf:about="/markets/monsoon-forecast-fertiliser-stocks.html">
+    <title>Monsoon</title><link>/markets/monsoon-forecast-fertiliser-stocks.html</link>
+    <dc:date>2024-03-12T12:15:00Z</dc:date>
+  </item>
+</rdf:RDF>""", headers={"Content-Type": "application/rdf+xml"})
+    config = write_config(tmp_path, site_config(site, sources=f"""  - name: rdf
+    feed: {site.url('/rss1.xml')}"""))
+    result = newswatch("--config", str(config), "crawl")
+    assert "rdf: read, 1 new article(s)" in result.stdout, result.stderr
+    assert rows(tmp_path / "news.db", "select published from articles") == [("2024-03-12T12:15:00+00:00",)]
+
+
+def test_slow_and_oversized_pages_fail_without_hanging_the_crawl(tmp_path, site):
+    site.routes["/markets/monsoon-forecast-fertiliser-stocks.html"] = Route(b"<p>late</p>", delay=4)
+    site.routes["/regional/farmer-chen-dahua-harvest-prize.html"] = Route(
+        b"<html><body><p>" + b"x" * 300_000 + b"</p></body></html>")
+    text = site_config(site, sources=f"""  - name: abw
+    feed: {site.url('/feed.xml')}""").replace("timeout: 10", "timeout: 1.5\n  max_bytes: 200000")
+    config = write_config(tmp_path, text)
+    result = newswatch("--config", str(config), "crawl")
+    assert result.returncode == 0
+    assert "1 new article(s)" in result.stdout and "2 page(s) failed" in result.stdout
+
+
+def test_unusable_database_is_exit_2(tmp_path, site):
+    (tmp_path / "news.db").mkdir()
+    config = write_config(tmp_path, site_config(site))
+    result = newswatch("--config", str(config), "crawl")
+    assert result.returncode == 2
+    assert "database error" in result.stderr and "news.db" in result.stderr
