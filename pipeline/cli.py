@@ -159,6 +159,25 @@ def extract_command(ctx: click.Context, url: str | None, files: tuple[str, ...])
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--public", is_flag=True, help="Also turn off arbitrary SQL and database download.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, public: bool) -> None:
+    """Browse and search the database with Datasette."""
+    from pipeline.serve import exec_datasette
+
+    config, _ = open_config(ctx)
+    try:
+        Store.open(config.database_path).close()
+    except StoreError as exc:
+        click.echo(f"database error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    click.echo(f"Datasette on http://{host}:{port}/ for {config.database_path}", err=True)
+    exec_datasette(config.database_path, host, port, public)
+
+
+@main.command()
 @click.option("--dir", "directory", type=click.Path(file_okay=False), default="newswatch-demo",
               show_default=True, help="Where the demo writes its config and database.")
 def demo(directory: str) -> None:

@@ -65,6 +65,6 @@ def run_demo(directory: Path) -> int:
     click.echo(f"  {articles} articles, {mentions} mentions stored; "
                f"{len(result.delivery.sent)} alert(s) delivered, {len(result.delivery.failed)} failed")
     click.echo("\nBrowse the result:")
-    click.echo(f"  uv run datasette {config.database_path}")
-    click.echo(f"  (then open http://127.0.0.1:8001/)")
+    click.echo(f"  uv run newswatch --config {config_path} serve")
+    click.echo("  then open http://127.0.0.1:8001/ (try the 'Latest mentions' query)")
     return 0 if result.crawl.any_read else 1
