@@ -145,6 +145,7 @@ def datasette_command(database: Path, metadata_path: Path, host: str, port: int,
         "--metadata", str(metadata_path), "--host", host, "--port", str(port),
         "--setting", "sql_time_limit_ms", "3000",
         "--setting", "facet_time_limit_ms", "500",
+        "--setting", "truncate_cells_html", "400",  # article text stays readable in tables
     ]
     if public:
         command += ["--setting", "default_allow_sql", "off", "--setting", "allow_download", "off"]
