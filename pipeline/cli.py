@@ -159,6 +159,59 @@ def extract_command(ctx: click.Context, url: str | None, files: tuple[str, ...])
 
 
 @main.command()
+@click.option("--rule", "rule_names", multiple=True, help="Only this rule (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.argument("inputs", nargs=-1, required=True)
+@click.pass_context
+def match(ctx: click.Context, rule_names: tuple[str, ...], as_json: bool, inputs: tuple[str, ...]) -> None:
+    """What would match in saved pages or URLs, and why (after the real extraction)."""
+    from pipeline import match_cli
+    from pipeline.rules import rules_from_config, watchlist_from_config
+
+    config, path = open_config(ctx)
+    unknown = [r for r in rule_names if r not in {rule.name for rule in config.alerts}]
+    if unknown:
+        click.echo(f"config error: no rule named {', '.join(map(repr, unknown))}", err=True)
+        sys.exit(EXIT_CONFIG)
+    watchlist = watchlist_from_config(config)
+    rules = [r for r in rules_from_config(config) if not rule_names or r.name in rule_names]
+    failures = 0
+    for page in match_cli.match_inputs(config, path, list(inputs)):
+        record = match_cli.match_page(page, watchlist, rules)
+        failures += "error" in record
+        click.echo(match_cli.as_json(record) if as_json else match_cli.describe(record))
+    sys.exit(1 if failures == len(inputs) else 0)
+
+
+@main.command()
+@click.option("--since", default=None, help="Only articles published on or after this date (YYYY-MM-DD).")
+@click.option("--alert", "send_alerts", is_flag=True, help="Queue and send alerts for new rule matches.")
+@click.pass_context
+def rematch(ctx: click.Context, since: str | None, send_alerts: bool) -> None:
+    """Re-run the current watchlist over stored articles (back-fills a new entity's mentions)."""
+    from pipeline.match_cli import rematch as run_rematch
+    from pipeline.rules import rules_from_config, watchlist_from_config
+
+    config, _ = open_config(ctx)
+    try:
+        store = Store.open(config.database_path)
+    except StoreError as exc:
+        click.echo(f"database error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    report = run_rematch(store, watchlist_from_config(config), rules_from_config(config), since, send_alerts)
+    click.echo(f"{report.articles} article(s) re-matched: {report.mentions} mention(s), "
+               f"{report.changed} article(s) changed, {report.new_alerts} new alert(s) queued")
+    if send_alerts:
+        from alerts import build_channels
+        from pipeline.crawl import rule_entities
+        from pipeline.deliver import deliver_pending
+
+        delivery = deliver_pending(store, build_channels(config.channels), rule_entities(config))
+        click.echo(f"alerts: {len(delivery.sent)} sent, {len(delivery.failed)} failed")
+    store.close()
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8001, show_default=True, type=int)
 @click.option("--public", is_flag=True, help="Also turn off arbitrary SQL and database download.")

@@ -82,8 +82,16 @@ class EntityConfig(_Strict):
     aliases: list[str] = []
     weak_aliases: list[str] = []
     context: list[str] = []
+    exclude: list[str] = []
+    ticker: list[str] = []
+    case_sensitive: Union[bool, list[str]] = False
 
-    @field_validator("aliases", "weak_aliases", "context")
+    @field_validator("aliases", "weak_aliases", "context", "exclude", "ticker", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, (str, int)) and not isinstance(value, bool) else value
+
+    @field_validator("aliases", "weak_aliases", "context", "exclude", "ticker")
     @classmethod
     def _no_blank(cls, values: list[str]) -> list[str]:
         for index, value in enumerate(values):
@@ -101,6 +109,9 @@ class AlertRuleConfig(_Strict):
     name: Annotated[str, Field(min_length=1)]
     entities: list[str] | None = None
     channels: Annotated[list[str], Field(min_length=1)]
+    query: str | None = None
+    min_mentions: Annotated[int, Field(ge=1)] = 1
+    in_title: bool = False
 
 
 class EmailChannelConfig(_Strict):
@@ -137,9 +148,12 @@ class Config(_Strict):
     fetch: FetchConfig = FetchConfig()
     sources: list[SourceConfig] = []
     watchlist: list[EntityConfig] = []
+    watchlist_files: list[str] = []
     alerts: list[AlertRuleConfig] = []
     channels: dict[str, ChannelConfig] = {}
     base_dir: Path = Field(default=Path("."), exclude=True)
+    # Where each watchlist entity was defined ("watchlist[0]" or "file.csv:12"), for messages.
+    entity_origins: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     @property
     def database_path(self) -> Path:
@@ -207,10 +221,48 @@ def format_location(loc: tuple[Any, ...]) -> str:
     return text or "(top)"
 
 
+def _with_watchlist_files(config: Config) -> tuple[Config, list[str]]:
+    """Add the entities of `watchlist_files:`; duplicate names are errors naming both places."""
+    from pipeline.watchlist_files import load_watchlist_files
+
+    origins: dict[str, str] = {}
+    errors: list[str] = []
+    for index, entity in enumerate(config.watchlist):
+        if entity.name in origins:
+            errors.append(f"watchlist[{index}].name: {entity.name!r} is already used by {origins[entity.name]}")
+        origins.setdefault(entity.name, f"watchlist[{index}]")
+    loaded, file_errors = load_watchlist_files(config.watchlist_files, config.base_dir)
+    errors += file_errors
+    entities = list(config.watchlist)
+    for item in loaded:
+        name = item.entity.name
+        if name in origins:
+            errors.append(f"{item.where}: entity {name!r} is already defined at {origins[name]}")
+            continue
+        origins[name] = item.where
+        entities.append(item.entity)
+    return config.model_copy(update={"watchlist": entities, "entity_origins": origins}), errors
+
+
+def alias_conflicts(config: Config) -> list[str]:
+    """Strong aliases claimed by more than one entity: each hit will count for all of them."""
+    from pipeline.textnorm import fold_term
+
+    owners: dict[str, list[str]] = {}
+    for entity in config.watchlist:
+        for alias in entity.strong_aliases:
+            owners.setdefault(fold_term(alias), []).append(entity.name)
+    return [
+        f"alias {key!r} is claimed by " + ", ".join(
+            f"{name} ({config.entity_origins.get(name, '?')})" for name in names)
+        for key, names in owners.items()
+        if len(set(names)) > 1
+    ]
+
+
 def _cross_reference_errors(config: Config) -> list[str]:
     errors: list[str] = []
     errors += _duplicates("sources", [s.name for s in config.sources])
-    errors += _duplicates("watchlist", [e.name for e in config.watchlist])
     errors += _duplicates("alerts", [r.name for r in config.alerts])
     entity_names = {e.name for e in config.watchlist}
     for index, entity in enumerate(config.watchlist):
@@ -226,6 +278,13 @@ def _cross_reference_errors(config: Config) -> list[str]:
         for position, name in enumerate(rule.channels):
             if name not in config.channels:
                 errors.append(f"alerts[{index}].channels[{position}]: no channel named {name!r}")
+        if rule.query is not None:
+            from pipeline.query import QueryError, parse_query
+
+            try:
+                parse_query(rule.query, entity_names)
+            except QueryError as exc:
+                errors.append(f"alerts[{index}].query: {exc}")
     return errors
 
 
@@ -257,7 +316,8 @@ def parse_config(text: str, base_dir: Path, environ: dict[str, str] | None = Non
         for error in exc.errors():
             errors.append(f"{format_location(error['loc'])}: {_message(error)}")
     if config is not None:
-        errors += _cross_reference_errors(config)
+        config, file_errors = _with_watchlist_files(config)
+        errors += file_errors + _cross_reference_errors(config)
     if errors:
         raise ConfigError(errors)
     assert config is not None

@@ -54,7 +54,7 @@ def build_message(store: Store, alert: PendingAlert, rule_entities: Mapping[str,
         published=article["published"],
         paywalled=bool(article["paywalled"]),
         mentions=mentions,
-        why=explain(mentions),
+        why=alert.reason or explain(mentions),
     )
 
 

@@ -12,7 +12,8 @@ from typing import Sequence
 from pipeline.boilerplate import known_boilerplate, learn_from_article
 from pipeline.config import Config
 from pipeline.extract import ExtractionError, Extracted, extract
-from pipeline.match import EntitySpec, Mention, Watchlist
+from pipeline.match import Mention, Watchlist
+from pipeline.rules import AlertRule, decide_all, rules_from_config, watchlist_from_config
 from pipeline.store import NewArticle, Store
 from pipeline.urls import article_url, canonicalize
 
@@ -38,36 +39,6 @@ class IngestResult:
     mentions: Sequence[Mention] = ()
     alerts: int = 0
     reason: str = ""
-
-
-@dataclass(frozen=True)
-class AlertRule:
-    name: str
-    entities: frozenset[str]
-    channels: tuple[str, ...]
-
-    def alerts_for(self, mentions: Sequence[Mention]) -> list[tuple[str, str]]:
-        if any(m.entity in self.entities for m in mentions):
-            return [(self.name, channel) for channel in self.channels]
-        return []
-
-
-def watchlist_from_config(config: Config) -> Watchlist:
-    return Watchlist(
-        EntitySpec(
-            name=e.name,
-            aliases=tuple(e.strong_aliases),
-            weak_aliases=tuple(e.weak_aliases),
-            context=tuple(e.context),
-        )
-        for e in config.watchlist
-    )
-
-
-def rules_from_config(config: Config) -> list[AlertRule]:
-    return [
-        AlertRule(r.name, frozenset(config.rule_entities(r)), tuple(r.channels)) for r in config.alerts
-    ]
 
 
 def feed_keys(page: FetchedPage) -> list[str]:
@@ -102,7 +73,11 @@ class Ingestor:
             return IngestResult("duplicate", url, self.store.article_id(url))
         article = self.to_article(page, extracted, url)
         mentions = self.watchlist.find({"title": article.title, "text": article.text})
-        alerts = [pair for rule in self.rules for pair in rule.alerts_for(mentions)]
+        alerts = [
+            (match.rule, channel, match.reason)
+            for match in decide_all(self.rules, article.title, article.text, mentions)
+            for channel in match.channels
+        ]
         article_id = self.store.add_article(article, mentions, alerts, feed_keys(page))
         if article_id is None:
             return IngestResult("duplicate", url, self.store.article_id(url))

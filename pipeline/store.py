@@ -93,6 +93,12 @@ def _boilerplate_lines(db: Database) -> None:
     db["boilerplate_lines"].create_index(["site", "articles"])
 
 
+@MIGRATIONS(name="0003_alert_reason")
+def _alert_reason(db: Database) -> None:
+    # Why the rule alerted ("海康威视 in the title; 4 mentions; query matched Xinjiang").
+    db["alerts"].add_column("reason", str)
+
+
 @dataclass(frozen=True)
 class NewArticle:
     url: str
@@ -112,6 +118,7 @@ class PendingAlert:
     channel: str
     article_id: int
     attempts: int
+    reason: str | None = None
 
 
 class Store:
@@ -172,7 +179,7 @@ class Store:
         self,
         article: NewArticle,
         mentions: Iterable[Mention],
-        alerts: Iterable[tuple[str, str]],
+        alerts: Iterable[tuple[str, str, str]],
         seen_keys: Iterable[str] = (),
     ) -> int | None:
         """Article, its mentions and its pending alerts in one transaction; None if already stored."""
@@ -189,25 +196,8 @@ class Store:
             if cursor.rowcount == 0:
                 return None
             article_id = int(cursor.lastrowid)
-            self.db["mentions"].insert_all(
-                (
-                    {
-                        "article_id": article_id, "entity": m.entity, "alias": m.alias,
-                        "field": m.field, "position": m.position, "snippet": m.snippet,
-                    }
-                    for m in mentions
-                ),
-            )
-            self.db["alerts"].insert_all(
-                (
-                    {
-                        "rule": rule, "channel": channel, "article_id": article_id,
-                        "status": "pending", "attempts": 0, "created_at": now,
-                    }
-                    for rule, channel in alerts
-                ),
-                ignore=True,
-            )
+            self._insert_mentions(article_id, mentions)
+            self._insert_alerts(article_id, alerts, now)
             self.db["seen"].insert_all(
                 (
                     {"key": k, "source": article.source, "first_seen": now, "article_id": article_id}
@@ -217,6 +207,48 @@ class Store:
                 ignore=True,
             )
         return article_id
+
+    # --- re-matching stored articles -----------------------------------------------------
+
+    def articles_since(self, since: str | None) -> Iterator[tuple[int, str, str]]:
+        """(id, title, text) of stored articles published (or fetched) at or after `since`."""
+        sql = "select id, coalesce(title, ''), text from articles"
+        params: list[str] = []
+        if since:
+            sql += " where coalesce(published, fetched_at) >= ?"
+            params.append(since)
+        yield from self.db.execute(sql + " order by id", params).fetchall()
+
+    def replace_mentions(
+        self, article_id: int, mentions: Iterable[Mention], alerts: Iterable[tuple[str, str, str]] = ()
+    ) -> int:
+        """Swap an article's mentions for new ones (and add alerts not yet known); returns new alerts."""
+        now = utcnow()
+        with self.db.atomic():
+            self.db.execute("delete from mentions where article_id = ?", [article_id])
+            self._insert_mentions(article_id, mentions)
+            return self._insert_alerts(article_id, alerts, now)
+
+    def _insert_mentions(self, article_id: int, mentions: Iterable[Mention]) -> None:
+        self.db["mentions"].insert_all(
+            {
+                "article_id": article_id, "entity": m.entity, "alias": m.alias,
+                "field": m.field, "position": m.position, "snippet": m.snippet,
+            }
+            for m in mentions
+        )
+
+    def _insert_alerts(self, article_id: int, alerts: Iterable[tuple[str, str, str]], now: str) -> int:
+        """Pending alerts for (rule, channel, reason); one already known is kept. Returns how many are new."""
+        inserted = 0
+        for rule, channel, reason in alerts:
+            cursor = self.db.execute(
+                "insert or ignore into alerts (rule, channel, article_id, status, attempts, created_at,"
+                " reason) values (?, ?, ?, 'pending', 0, ?, ?)",
+                [rule, channel, article_id, now, reason],
+            )
+            inserted += cursor.rowcount
+        return inserted
 
     # --- learned boilerplate ------------------------------------------------------------
 
@@ -242,7 +274,7 @@ class Store:
 
     def pending_alerts(self, max_attempts: int) -> list[PendingAlert]:
         rows = self.db.execute(
-            "select id, rule, channel, article_id, attempts from alerts"
+            "select id, rule, channel, article_id, attempts, reason from alerts"
             " where status in ('pending', 'failed') and attempts < ? order by id",
             [max_attempts],
         ).fetchall()

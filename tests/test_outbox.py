@@ -34,12 +34,12 @@ def store(tmp_path):
 def test_article_mentions_and_alerts_are_one_transaction(store):
     broken = Mention("Hikvision", "Hikvision", "title", None, 9, "x")  # position NOT NULL violated
     with pytest.raises(sqlite3.IntegrityError):
-        store.add_article(ARTICLE, [MENTION, broken], [("r", "c")])
+        store.add_article(ARTICLE, [MENTION, broken], [("r", "c", "why")])
     assert store.count("articles") == 0 and store.count("alerts") == 0 and store.count("mentions") == 0
 
 
 def test_sent_alert_is_never_sent_again(store):
-    store.add_article(ARTICLE, [MENTION], [("rule", "mail")])
+    store.add_article(ARTICLE, [MENTION], [("rule", "mail", None)])
     channel = Recorder("mail")
     assert len(deliver_pending(store, {"mail": channel}).sent) == 1
     assert len(deliver_pending(store, {"mail": channel}).sent) == 0
@@ -48,7 +48,7 @@ def test_sent_alert_is_never_sent_again(store):
 
 
 def test_failed_alert_records_error_and_is_retried(store):
-    store.add_article(ARTICLE, [MENTION], [("rule", "mail")])
+    store.add_article(ARTICLE, [MENTION], [("rule", "mail", None)])
     channel = Recorder("mail", fail_times=1)
     report = deliver_pending(store, {"mail": channel})
     assert report.failed and not report.sent
@@ -59,8 +59,8 @@ def test_failed_alert_records_error_and_is_retried(store):
 
 
 def test_same_url_is_stored_once(store):
-    assert store.add_article(ARTICLE, [MENTION], [("r", "c")]) is not None
-    assert store.add_article(ARTICLE, [MENTION], [("r", "c")]) is None
+    assert store.add_article(ARTICLE, [MENTION], [("r", "c", "why")]) is not None
+    assert store.add_article(ARTICLE, [MENTION], [("r", "c", "why")]) is None
     assert store.count("alerts") == 1
 
 

@@ -1,0 +1,149 @@
+"""From config to a compiled watchlist and alert rules, and the rules' decision with its reason.
+
+A rule alerts on an article when it mentions one of the rule's entities, enough times
+(`min_mentions`), in the title if `in_title`, and when its `query` (if any) matches. Every decision
+carries a one-line reason a reader can check: "海康威视 in the title; 4 mentions; query matched
+Xinjiang".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from pipeline.config import Config, EntityConfig
+from pipeline.match import EntitySpec, Mention, Watchlist
+from pipeline.query import Document, Node, evaluate, parse_query
+
+_TICKER = re.compile(
+    r"^\s*(?:(?P<ex1>[A-Za-z]{1,8})\s*:\s*(?P<c1>[A-Za-z0-9][\w\-]*)"
+    r"|(?P<c2>[A-Za-z0-9][\w\-]*)\.(?P<ex2>[A-Za-z]{1,4})"
+    r"|(?P<c3>[A-Za-z0-9][\w\-.]*))\s*$"
+)
+
+
+def ticker_forms(ticker: str) -> list[str]:
+    """'002415.SZ' -> ['002415.SZ', 'SZ:002415', 'SZ: 002415', '002415'] (all its common forms)."""
+    match = _TICKER.match(ticker)
+    if not match:
+        return [ticker.strip()]
+    code = match.group("c1") or match.group("c2") or match.group("c3")
+    exchange = (match.group("ex1") or match.group("ex2") or "").upper()
+    forms = [code]
+    if exchange:
+        forms = [f"{code}.{exchange}", f"{exchange}:{code}", f"{exchange}: {code}", code]
+    return forms
+
+
+def entity_spec(entity: EntityConfig) -> EntitySpec:
+    tickers = [form for ticker in entity.ticker for form in ticker_forms(ticker)]
+    aliases = list(dict.fromkeys([*entity.strong_aliases, *tickers]))
+    if entity.case_sensitive is True:
+        sensitive = [*aliases, *entity.weak_aliases]
+    else:
+        sensitive = [*(entity.case_sensitive or []), *tickers]
+    return EntitySpec(
+        name=entity.name,
+        aliases=tuple(aliases),
+        weak_aliases=tuple(entity.weak_aliases),
+        context=tuple(entity.context),
+        exclude=tuple(entity.exclude),
+        case_sensitive=tuple(sensitive),
+    )
+
+
+def watchlist_from_config(config: Config) -> Watchlist:
+    return Watchlist(entity_spec(e) for e in config.watchlist)
+
+
+@dataclass(frozen=True)
+class Salience:
+    """How prominent an entity is in an article."""
+
+    count: int
+    in_title: bool
+    in_first_paragraph: bool
+    title_alias: str | None
+
+
+def salience(mentions: Sequence[Mention], text: str) -> dict[str, Salience]:
+    first_paragraph_end = text.find("\n") if "\n" in text else len(text)
+    result: dict[str, Salience] = {}
+    for entity in dict.fromkeys(m.entity for m in mentions):
+        own = [m for m in mentions if m.entity == entity]
+        title = next((m for m in own if m.field == "title"), None)
+        result[entity] = Salience(
+            count=len(own),
+            in_title=title is not None,
+            in_first_paragraph=any(m.field == "text" and m.position < first_paragraph_end for m in own),
+            title_alias=title.alias if title else None,
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class RuleMatch:
+    rule: str
+    channels: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    name: str
+    entities: frozenset[str]
+    channels: tuple[str, ...]
+    query: Node | None = None
+    min_mentions: int = 1
+    in_title: bool = False
+
+    def decide(
+        self, mentions: Sequence[Mention], prominence: dict[str, Salience], document: Document | None
+    ) -> RuleMatch | None:
+        """The rule's verdict on one article, with its reason; None when it does not alert."""
+        relevant = {e: s for e, s in prominence.items() if e in self.entities}
+        if not relevant:
+            return None
+        count = sum(s.count for s in relevant.values())
+        if count < self.min_mentions:
+            return None
+        if self.in_title and not any(s.in_title for s in relevant.values()):
+            return None
+        parts = [f"{s.title_alias} in the title" for s in relevant.values() if s.title_alias]
+        parts.append(f"{count} mention{'s' if count != 1 else ''}")
+        if self.query is not None:
+            verdict = evaluate(self.query, document or Document({}))
+            if not verdict.matched:
+                return None
+            positive = [t for t in verdict.terms if not t.startswith("@")] or verdict.terms
+            parts.append("query matched " + ", ".join(positive))
+        return RuleMatch(self.name, self.channels, "; ".join(parts))
+
+
+def rules_from_config(config: Config) -> list[AlertRule]:
+    entity_names = [e.name for e in config.watchlist]
+    return [
+        AlertRule(
+            name=r.name,
+            entities=frozenset(config.rule_entities(r)),
+            channels=tuple(r.channels),
+            query=parse_query(r.query, entity_names) if r.query else None,
+            min_mentions=r.min_mentions,
+            in_title=r.in_title,
+        )
+        for r in config.alerts
+    ]
+
+
+def decide_all(
+    rules: Sequence[AlertRule], title: str, text: str, mentions: Sequence[Mention]
+) -> list[RuleMatch]:
+    """Every rule's verdict on one article (the query document is built only if a rule needs it)."""
+    if not mentions:
+        return []
+    prominence = salience(mentions, text)
+    document = (
+        Document.build({"title": title, "text": text}, mentions) if any(r.query for r in rules) else None
+    )
+    return [m for rule in rules if (m := rule.decide(mentions, prominence, document))]
