@@ -110,9 +110,11 @@ def check(ctx: click.Context) -> None:
     for source in config.sources:
         click.echo(f"  {source.name}: {source.feed} every {source.every:g}s")
     click.echo(f"entities ({len(config.watchlist)}):")
-    for entity in config.watchlist:
+    for entity in config.watchlist[:50]:
         weak = f", weak: {', '.join(entity.weak_aliases)}" if entity.weak_aliases else ""
         click.echo(f"  {entity.name}: {', '.join(entity.strong_aliases)}{weak}")
+    if len(config.watchlist) > 50:
+        click.echo(f"  … and {len(config.watchlist) - 50} more")
     click.echo(f"rules ({len(config.alerts)}):")
     for rule in config.alerts:
         click.echo(
@@ -121,6 +123,10 @@ def check(ctx: click.Context) -> None:
     click.echo(f"channels ({len(config.channels)}):")
     for name, channel in config.channels.items():
         click.echo(f"  {name}: {channel.type}")
+    from pipeline.config import alias_conflicts
+
+    for conflict in alias_conflicts(config):
+        click.echo(f"warning: {conflict}", err=True)
 
 
 @main.command()

@@ -6,7 +6,7 @@ Grammar (AND binds tighter than OR; a space between two terms is an implicit AND
     or      := and ("OR" and)*
     and     := not (["AND"] not)*
     not     := "NOT" not | near
-    near    := atom ("NEAR/" n atom)*          -- within n words, in the same field
+    near    := atom ("NEAR/" n atom)*          -- at most n words between them, same field
     atom    := "(" or ")" | "title:" atom | "@" name | "@" "quoted name" | "phrase" | word[*]
 
 Terms match like aliases (case- and accent-folded, whole words; CJK inside words); a trailing `*`
@@ -218,7 +218,7 @@ class Document:
     """An article prepared for queries: tokens per field and where the entities were found."""
 
     fields: dict[str, _Field]
-    entity_hits: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    entity_hits: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, texts: Mapping[str, str], mentions: Sequence[Mention]) -> "Document":
@@ -231,11 +231,12 @@ class Document:
                     tokens.append(token)
                     starts.append(folded.to_original(offset))
             fields[name] = _Field(tokens, starts)
-        hits: dict[str, list[tuple[str, int]]] = {}
+        hits: dict[str, list[tuple[str, int, int]]] = {}
         for mention in mentions:
             f = fields.get(mention.field)
-            index = bisect_right(f.starts, mention.position) - 1 if f else 0
-            hits.setdefault(mention.entity, []).append((mention.field, max(0, index)))
+            first = bisect_right(f.starts, mention.position) - 1 if f else 0
+            last = bisect_right(f.starts, mention.position + mention.length - 1) - 1 if f else 0
+            hits.setdefault(mention.entity, []).append((mention.field, max(0, first), max(0, last)))
         return cls(fields, hits)
 
 
@@ -259,8 +260,8 @@ def _split_cjk(word: str, start: int) -> list[tuple[int, str]]:
     return pieces
 
 
-Hits = list[tuple[str, int]]  # (field, token index)
-_TRUE_WITHOUT_POSITION: Hits = [("", -1)]
+Hits = list[tuple[str, int, int]]  # (field, first token, last token)
+_TRUE_WITHOUT_POSITION: Hits = [("", -1, -1)]
 
 
 @dataclass
@@ -306,10 +307,13 @@ def _eval(node: Node, doc: Document, scope: Sequence[str], terms: list[str]) -> 
     if isinstance(node, Near):
         left = [h for h in _eval(node.left, doc, scope, terms) if h[1] >= 0]
         right = [h for h in _eval(node.right, doc, scope, terms) if h[1] >= 0]
-        return [
-            a for a in left for b in right if a[0] == b[0] and abs(a[1] - b[1]) <= node.distance
-        ]
+        return [a for a in left for b in right if a[0] == b[0] and _gap(a, b) <= node.distance]
     raise TypeError(node)
+
+
+def _gap(a: tuple[str, int, int], b: tuple[str, int, int]) -> int:
+    """Words between two spans (0 when adjacent or overlapping)."""
+    return max(0, b[1] - a[2] - 1, a[1] - b[2] - 1)
 
 
 def _term_hits(term: Term, doc: Document, scope: Sequence[str]) -> Hits:
@@ -325,5 +329,5 @@ def _term_hits(term: Term, doc: Document, scope: Sequence[str]) -> Hits:
                 continue
             last = tokens[i + size - 1]
             if last == term.words[-1] or (term.prefix and last.startswith(term.words[-1])):
-                hits.append((name, i))
+                hits.append((name, i, i + size - 1))
     return hits
