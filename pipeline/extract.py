@@ -17,7 +17,7 @@ import trafilatura
 from lxml.etree import _Element
 
 from pipeline.clean import clean_text
-from pipeline.prune import marked_elements, prune_page, shows_barrier
+from pipeline.prune import join_split_body, marked_elements, prune_page, shows_barrier
 
 
 MIN_TEXT_CHARS = 30  # shorter than one sentence: a navigation stub, not an article
@@ -51,17 +51,10 @@ def extract(
     marked = marked_elements(tree)
     barrier = shows_barrier(tree, marked)
     prune_page(tree, marked)
-    document = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        include_comments=False,
-        include_tables=True,
-        with_metadata=True,
-        deduplicate=False,
-        # fast: trust trafilatura's own extractor and skip its readability/jusText comparison;
-        # measured on 181 news pages it is as precise, loses nothing and costs 25% less time.
-        fast=True,
-    )
+    join_split_body(tree)
+    document = _trafilatura(tree, url, fast=True)
+    if document is not None and looks_like_navigation(document.text or ""):
+        document = _trafilatura(tree, url, fast=False) or document
     if document is None or not (document.text or "").strip():
         raise ExtractionError("no article text found on the page")
     title = " ".join((document.title or "").split())
@@ -79,6 +72,42 @@ def extract(
         paywalled=declared_paywall or barrier,
         canonical_link=canonical,
     )
+
+
+def _trafilatura(tree: _Element, url: str | None, fast: bool) -> Any:
+    """trafilatura on the pruned tree (it works on a copy, so the tree can be used again).
+
+    fast=True trusts trafilatura's own extractor and skips its readability/jusText comparison:
+    measured on 181 news pages it is as precise and costs a quarter less time. fast=False is the
+    second opinion for the rare page where the fast pass returns a menu.
+    """
+    return trafilatura.bare_extraction(
+        tree,
+        url=url,
+        include_comments=False,
+        include_tables=True,
+        with_metadata=True,
+        deduplicate=False,
+        fast=fast,
+    )
+
+
+NAV_LINE_CHARS = 30  # a menu entry: shorter than this and under five words
+NAV_SHARE = 0.5
+
+
+def looks_like_navigation(text: str) -> bool:
+    """Most of the text sits in menu-entry lines: the extractor took a menu for the article.
+
+    Article prose, English or Chinese, is written in lines of a sentence or more; a site menu
+    is a long run of two-word lines.
+    """
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    total = sum(len(line) for line in lines)
+    short = sum(
+        len(line) for line in lines if len(line) < NAV_LINE_CHARS and len(line.split()) < 5
+    )
+    return total > 0 and short >= total * NAV_SHARE
 
 
 def drop_leading_title(text: str, title: str) -> str:

@@ -158,3 +158,40 @@ def _is_inside(element: _Element, container: _Element) -> bool:
             return True
         parent = parent.getparent()
     return False
+
+
+# Class words of an article-body container; chunks of a split body carry one of them.
+BODY_TOKENS = frozenset({"body", "content", "text", "article", "story", "entry", "post"})
+_CHUNK_TEXT = 200  # characters of <p> text that make a container a chunk of the article
+
+
+def join_split_body(tree: _Element) -> int:
+    """Join an article body that the page splits into sibling containers; return chunks joined.
+
+    Some sites cut the body into several ``<div class="article__body">`` siblings (or cousins,
+    each in its own layout box) with ad slots between them. trafilatura keeps the first container its body rules match and loses the rest
+    of the article, so the paragraphs of the later chunks move into the first one (the ad slots
+    between chunks stay outside and are dropped with the rest of the page chrome).
+    """
+    groups: dict[tuple[int, str, str], list[_Element]] = {}
+    seen: set[int] = set()
+    for paragraph in tree.iter("p"):
+        chunk = paragraph.getparent()
+        if chunk is None or id(chunk) in seen:
+            continue
+        seen.add(id(chunk))
+        parent, cls = chunk.getparent(), chunk.get("class")
+        if parent is None or not cls or BODY_TOKENS.isdisjoint(_tokens(chunk)):
+            continue
+        # siblings, or cousins each wrapped in its own layout box (grid, row)
+        grandparent = parent.getparent()
+        key = id(grandparent if grandparent is not None else parent)
+        groups.setdefault((key, chunk.tag, cls), []).append(chunk)
+    joined = 0
+    for chunks in groups.values():
+        chunks = [chunk for chunk in chunks if _paragraph_text(chunk) >= _CHUNK_TEXT]
+        for chunk in chunks[1:]:
+            chunks[0].extend(list(chunk))
+            chunk.getparent().remove(chunk)
+            joined += 1
+    return joined
