@@ -62,3 +62,34 @@ def test_same_page_extracted_five_times_gives_the_same_text():
 def test_pages_without_article_text_say_why(html):
     with pytest.raises(ExtractionError):
         extract(html)
+
+
+def test_utf8_text_without_an_early_charset_declaration_is_not_mojibake():
+    html = ("<html><head><title>Хиквижн</title></head><body><article>"
+            + "<p>Компания Hikvision сообщила о росте выручки на двенадцать процентов за год.</p>" * 3
+            + "<p>“Curly quotes” stay curly.</p></article></body></html>")
+    result = extract(html)
+    assert "Компания Hikvision сообщила о росте выручки" in result.text
+    assert "“Curly quotes” stay curly." in result.text
+
+
+def test_article_body_split_into_chunks_is_kept_whole():
+    result = extract((PAGES / "split-body-chunks.html").read_bytes())
+    assert "awarded Zhejiang Dahua Technology a contract" in result.text
+    assert "the contract could be reviewed if national guidance changed" in result.text
+    assert "Advertisement" not in result.text
+
+
+def test_article_inside_a_widget_container_is_not_pruned():
+    result = extract((PAGES / "blog-widget-article.html").read_bytes())
+    assert "Hikvision cameras are installed in at least forty council buildings" in result.text
+    assert "Old post one" not in result.text
+
+
+def test_menu_shaped_text_counts_as_navigation_but_prose_does_not():
+    from pipeline.extract import looks_like_navigation
+
+    menu = "\n".join(["Home", "News", "Sport", "Business", "Contact us", "About"] * 5)
+    prose = "Hikvision shares fell sharply on Monday after the report.\nShort line\n海康威视周一股价大幅下跌，此前一份报告指出其在新疆的项目。"
+    assert looks_like_navigation(menu)
+    assert not looks_like_navigation(prose)
