@@ -93,3 +93,30 @@ def test_menu_shaped_text_counts_as_navigation_but_prose_does_not():
     prose = "Hikvision shares fell sharply on Monday after the report.\nShort line\n海康威视周一股价大幅下跌，此前一份报告指出其在新疆的项目。"
     assert looks_like_navigation(menu)
     assert not looks_like_navigation(prose)
+
+
+@pytest.mark.parametrize("line", [
+    "Related: SpaceX's Starship and Super Heavy Mars Rocket in Pictures",
+    "SEE MORE: Hong Kong protests: 800 students under siege in university",
+    "Write to Al Root at allen.root@example.com",
+    "Have a tip? Amy Kuperinsky may be reached at akuperinsky@example.com.",
+    "Get the latest updates right in your inbox. Subscribe to our newsletters.",
+    "This copy is for your personal, non-commercial use only.",
+    "China furious at Macron for Hong Kong protest jibe [INSIGHT]",
+])
+def test_teaser_contact_and_newsletter_lines_are_junk(line):
+    from pipeline.clean import is_junk_line
+
+    assert is_junk_line(line)
+
+
+@pytest.mark.parametrize("line", [
+    "Related companies were not named in the filing, the regulator said.",
+    "The newsletter's editor said readers had asked for more coverage of Xinjiang.",
+    "[CNBC]",
+    "Emails seen by reporters show that the contract was signed in 2019.",
+])
+def test_article_sentences_near_those_rules_are_kept(line):
+    from pipeline.clean import is_junk_line
+
+    assert not is_junk_line(line)
