@@ -20,8 +20,14 @@ _PUNCTUATION_FOLDS = {
     "\u2014": "-", "\u2015": "-", "\u2212": "-", "\ufe58": "-", "\ufe63": "-", "\uff0d": "-",
     "\u00a0": " ", "\u3000": " ",
 }
-_ASCII_TABLE = str.maketrans({"\n": " ", "\r": " ", "\t": " ", "\f": " ", "\v": " ", "`": "'"})
-_RUNS = re.compile(r"[\x00-\x7f]+|[^\x00-\x7f]+")
+# Whitespace becomes a plain space; \x02 and \x03 (the matcher's word markers) never survive.
+_ASCII_TABLE = str.maketrans(
+    {"\n": " ", "\r": " ", "\t": " ", "\f": " ", "\v": " ", "`": "'", "\x02": " ", "\x03": " "}
+)
+# ASCII runs, CJK ideograph runs (stable under folding), and everything else.
+# Full-width ASCII forms (，！Ａ１) fold to ASCII one for one, so runs of them stay linear.
+_FULLWIDTH = str.maketrans({chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)} | {"\u3000": " "})
+_RUNS = re.compile(r"[\x00-\x7f]+|[\u3400-\u4dbf\u4e00-\u9fff]+|[^\x00-\x7f\u3400-\u4dbf\u4e00-\u9fff]+")
 
 
 def _is_no_boundary_char(ch: str) -> bool:
@@ -41,11 +47,6 @@ def _is_no_boundary_char(ch: str) -> bool:
 
 def is_cjk(ch: str) -> bool:
     return _is_no_boundary_char(ch)
-
-
-def is_word_char(ch: str) -> bool:
-    """A letter or digit that glues onto a Latin/Cyrillic/... word (CJK never does)."""
-    return ch.isalnum() and not _is_no_boundary_char(ch)
 
 
 def _fold_char(ch: str, casefold: bool) -> str:
@@ -101,6 +102,10 @@ def fold(text: str, casefold: bool = True) -> Folded:
     position = 0
     for run_match in _RUNS.finditer(text):
         run, origin = run_match.group(), run_match.start()
+        if run[0] >= "\x80" and not _is_stable(run, casefold):
+            narrowed = run.translate(_FULLWIDTH)
+            if narrowed != run and _is_stable(narrowed, casefold):
+                run = narrowed.lower() if casefold else narrowed
         if run[0] < "\x80" or _is_stable(run, casefold):
             if run[0] < "\x80":
                 run = run.translate(_ASCII_TABLE)
