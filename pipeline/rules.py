@@ -65,6 +65,7 @@ class Salience:
     in_title: bool
     in_first_paragraph: bool
     title_alias: str | None
+    lead_alias: str | None = None  # the alias seen in the first paragraph
 
 
 def salience(mentions: Sequence[Mention], text: str) -> dict[str, Salience]:
@@ -73,11 +74,13 @@ def salience(mentions: Sequence[Mention], text: str) -> dict[str, Salience]:
     for entity in dict.fromkeys(m.entity for m in mentions):
         own = [m for m in mentions if m.entity == entity]
         title = next((m for m in own if m.field == "title"), None)
+        lead = next((m for m in own if m.field == "text" and m.position < first_paragraph_end), None)
         result[entity] = Salience(
             count=len(own),
             in_title=title is not None,
-            in_first_paragraph=any(m.field == "text" and m.position < first_paragraph_end for m in own),
+            in_first_paragraph=lead is not None,
             title_alias=title.alias if title else None,
+            lead_alias=lead.alias if lead else None,
         )
     return result
 
@@ -110,7 +113,11 @@ class AlertRule:
             return None
         if self.in_title and not any(s.in_title for s in relevant.values()):
             return None
-        parts = [f"{s.title_alias} in the title" for s in relevant.values() if s.title_alias]
+        parts = [
+            f"{s.title_alias} in the title" if s.title_alias else f"{s.lead_alias} in the first paragraph"
+            for s in relevant.values()
+            if s.title_alias or s.lead_alias
+        ]
         parts.append(f"{count} mention{'s' if count != 1 else ''}")
         if self.query is not None:
             verdict = evaluate(self.query, document or Document({}))

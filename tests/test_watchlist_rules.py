@@ -125,3 +125,16 @@ def test_rematch_backfills_a_new_entity_and_alerts_only_when_asked(tmp_path, sit
     loud = newswatch("--config", str(config), "rematch", "--alert")
     # The divestment article already alerted for this rule and channel: nothing new to send.
     assert "0 new alert(s)" in loud.stdout and len(smtp.messages) == 3
+
+
+def test_reason_names_first_paragraph_when_not_in_title():
+    from pipeline.match import EntitySpec, Watchlist
+    from pipeline.rules import AlertRule, decide_all
+
+    watchlist = Watchlist([EntitySpec("Hikvision", ["Hikvision"])])
+    text = "Hikvision won a contract.\nLater paragraphs mention Hikvision again."
+    mentions = watchlist.find({"title": "Camera maker wins deal", "text": text})
+    [verdict] = decide_all([AlertRule("r", frozenset({"Hikvision"}), ("c",))], "Camera maker wins deal", text, mentions)
+    assert verdict.reason == "Hikvision in the first paragraph; 2 mentions"
+    strict = AlertRule("strict", frozenset({"Hikvision"}), ("c",), in_title=True)
+    assert decide_all([strict], "Camera maker wins deal", text, mentions) == []
