@@ -211,3 +211,18 @@ def test_unusable_database_is_exit_2(tmp_path, site):
     result = newswatch("--config", str(config), "crawl")
     assert result.returncode == 2
     assert "database error" in result.stderr and "news.db" in result.stderr
+
+
+def test_entity_expansion_bomb_in_a_feed_does_not_hang_the_crawl(tmp_path, site):
+    levels = "".join(
+        f' <!ENTITY l{i} "{("&l%d;" % (i - 1)) * 10}">\n' for i in range(1, 10))
+    bomb = (f'<?xml version="1.0"?>\n<!DOCTYPE r [\n <!ENTITY l0 "lol">\n{levels}]>\n'
+            '<rss version="2.0"><channel><title>&l9;</title>'
+            '<item><title>Monsoon</title><link>/markets/monsoon-forecast-fertiliser-stocks.html</link></item>'
+            '</channel></rss>')
+    site.routes["/bomb.xml"] = Route(bomb.encode(), headers={"Content-Type": "application/rss+xml"})
+    config = write_config(tmp_path, site_config(site, sources=f"""  - name: bomb
+    feed: {site.url('/bomb.xml')}"""))
+    result = newswatch("--config", str(config), "crawl", timeout=60)
+    assert result.returncode in (0, 1)
+    assert "bomb:" in result.stdout + result.stderr
