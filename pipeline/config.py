@@ -125,6 +125,19 @@ class ConsoleChannelConfig(_Strict):
     type: Literal["console"]
 
 
+class StoriesConfig(_Strict):
+    """When a new article joins an earlier one's story instead of starting its own (and alerting)."""
+
+    window: float = 7 * 86400.0
+    min_containment: Annotated[float, Field(gt=0, le=1)] = 0.5
+    min_jaccard: Annotated[float, Field(ge=0, le=1)] = 0.2
+
+    @field_validator("window", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> float:
+        return parse_duration(value)
+
+
 ChannelConfig = Annotated[
     Union[EmailChannelConfig, SlackChannelConfig, ConsoleChannelConfig],
     Field(discriminator="type"),
@@ -139,6 +152,7 @@ class Config(_Strict):
     watchlist: list[EntityConfig] = []
     alerts: list[AlertRuleConfig] = []
     channels: dict[str, ChannelConfig] = {}
+    stories: StoriesConfig = StoriesConfig()
     base_dir: Path = Field(default=Path("."), exclude=True)
 
     @property
