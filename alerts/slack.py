@@ -23,9 +23,20 @@ def _snippet(snippet: str, alias: str) -> str:
     )
 
 
+def _link(url: str, text: str) -> str:
+    safe = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
+    return f"<{safe}|{escape(text)}>"
+
+
+def _outlets(message: AlertMessage) -> str:
+    """'Covered by 3 outlets: wire-daily, metro-herald, asia-markets', each linked to its copy."""
+    links = ", ".join(_link(o.url, o.source) for o in message.outlets[:20])
+    more = f" and {len(message.outlets) - 20} more" if len(message.outlets) > 20 else ""
+    return f"Covered by {len(message.outlets)} outlets: {links}{more}"
+
+
 def build_payload(message: AlertMessage) -> dict[str, Any]:
     title = escape(message.title)
-    url = message.url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
     entities = escape(", ".join(message.entities))
     paywall = " :lock: paywalled" if message.paywalled else ""
     lines = [
@@ -33,7 +44,7 @@ def build_payload(message: AlertMessage) -> dict[str, Any]:
         for m in message.mentions[:10]
     ]
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*<{url}|{title}>*{paywall}"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{_link(message.url, message.title)}*{paywall}"}},
         {
             "type": "context",
             "elements": [
@@ -48,6 +59,8 @@ def build_payload(message: AlertMessage) -> dict[str, Any]:
     ]
     if lines:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}})
+    if len(message.outlets) > 1:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _outlets(message)}]})
     return {"text": f"newswatch: {entities}: {title}{paywall}", "blocks": blocks}
 
 

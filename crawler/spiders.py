@@ -21,12 +21,18 @@ from pipeline.ingest import FetchedPage
 from pipeline.session import CrawlSession
 
 
+def _iso(parsed: Any) -> str | None:
+    return datetime.fromtimestamp(timegm(parsed), timezone.utc).isoformat() if parsed else None
+
+
 def entry_published(entry: Any) -> str | None:
     """The feed item's own timestamp, ISO 8601 in UTC."""
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
-    if not parsed:
-        return None
-    return datetime.fromtimestamp(timegm(parsed), timezone.utc).isoformat()
+    return _iso(entry.get("published_parsed") or entry.get("updated_parsed"))
+
+
+def entry_updated(entry: Any) -> str | None:
+    """When the feed says the item last changed (<updated>, else its pubDate): a later one is refetched."""
+    return _iso(entry.get("updated_parsed") or entry.get("published_parsed"))
 
 
 class FeedSpider(scrapy.Spider):
@@ -76,7 +82,8 @@ class FeedSpider(scrapy.Spider):
             if urlsplit(link).scheme not in ("http", "https"):
                 continue
             guid = entry.get("id") or None
-            if not self.session.is_new(source, link, guid):
+            updated = entry_updated(entry)
+            if not self.session.is_new(source, link, guid, updated):
                 continue
             yield scrapy.Request(
                 link,
@@ -87,6 +94,7 @@ class FeedSpider(scrapy.Spider):
                     "guid": guid,
                     "feed_title": entry.get("title"),
                     "feed_published": entry_published(entry),
+                    "feed_updated": updated,
                     "requested_url": link,
                 },
             )
@@ -101,6 +109,7 @@ class FeedSpider(scrapy.Spider):
             feed_title=meta.get("feed_title"),
             feed_published=meta.get("feed_published"),
             guid=meta.get("guid"),
+            feed_updated=meta.get("feed_updated"),
         )
 
     def feed_failed(self, failure: Failure) -> None:

@@ -52,6 +52,8 @@ def print_pass(result: PassResult) -> None:
         if report.was_read:
             state = "not modified" if report.status == "not_modified" else "read"
             line = f"{report.name}: {state}, {report.new_articles} new article(s), {report.alerts} alert(s) queued"
+            if report.updated_articles:
+                line += f", {report.updated_articles} updated article(s)"
             if report.failed_pages:
                 line += f", {report.failed_pages} page(s) failed (retried next pass)"
             click.echo(line)

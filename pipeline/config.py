@@ -136,6 +136,19 @@ class ConsoleChannelConfig(_Strict):
     type: Literal["console"]
 
 
+class StoriesConfig(_Strict):
+    """When a new article joins an earlier one's story instead of starting its own (and alerting)."""
+
+    window: float = 7 * 86400.0
+    min_containment: Annotated[float, Field(gt=0, le=1)] = 0.5
+    min_jaccard: Annotated[float, Field(ge=0, le=1)] = 0.2
+
+    @field_validator("window", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> float:
+        return parse_duration(value)
+
+
 ChannelConfig = Annotated[
     Union[EmailChannelConfig, SlackChannelConfig, ConsoleChannelConfig],
     Field(discriminator="type"),
@@ -151,6 +164,7 @@ class Config(_Strict):
     watchlist_files: list[str] = []
     alerts: list[AlertRuleConfig] = []
     channels: dict[str, ChannelConfig] = {}
+    stories: StoriesConfig = StoriesConfig()
     base_dir: Path = Field(default=Path("."), exclude=True)
     # Where each watchlist entity was defined ("watchlist[0]" or "file.csv:12"), for messages.
     entity_origins: dict[str, str] = Field(default_factory=dict, exclude=True)

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from pipeline.message import AlertMessage, Channel, DeliveryError, MentionLine
+from pipeline.message import AlertMessage, Channel, DeliveryError, MentionLine, Outlet
 from pipeline.store import PendingAlert, Store
 
 MAX_ATTEMPTS = 10
@@ -55,6 +55,8 @@ def build_message(store: Store, alert: PendingAlert, rule_entities: Mapping[str,
         paywalled=bool(article["paywalled"]),
         mentions=mentions,
         why=alert.reason or explain(mentions),
+        outlets=[Outlet(o["source"], o["url"], o["title"] or o["url"])
+                 for o in store.story_outlets(alert.article_id)],
     )
 
 

@@ -19,6 +19,15 @@ class MentionLine:
 
 
 @dataclass(frozen=True)
+class Outlet:
+    """One copy of the alert's story: which source carried it, where, under which headline."""
+
+    source: str
+    url: str
+    title: str
+
+
+@dataclass(frozen=True)
 class AlertMessage:
     rule: str
     entities: Sequence[str]
@@ -29,6 +38,7 @@ class AlertMessage:
     paywalled: bool
     mentions: Sequence[MentionLine]
     why: str
+    outlets: Sequence[Outlet] = ()  # every copy of the story known when the alert is sent
 
 
 class Channel(Protocol):

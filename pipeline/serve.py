@@ -48,6 +48,17 @@ from sources s
 order by s.last_status != '200' and s.last_status != '304' desc, s.name
 """
 
+STORIES_SEVERAL_OUTLETS = """
+select s.id as story, s.title, s.first_seen, count(distinct a.source) as outlets,
+       count(*) as articles, group_concat(distinct a.source) as sources,
+       (select a2.url from articles a2 where a2.story_id = s.id order by a2.id limit 1) as first_link
+from stories s join articles a on a.story_id = s.id
+group by s.id
+having count(distinct a.source) > 1
+order by s.first_seen desc
+limit 500
+"""
+
 
 def metadata(database: str) -> dict[str, Any]:
     """Datasette metadata for a newswatch database named `database` (the file's stem)."""
@@ -73,6 +84,7 @@ def metadata(database: str) -> dict[str, Any]:
                             "language": "Language code of the page",
                             "text": "Article text, without paywall, subscription and widget text",
                             "paywalled": "1 when the page declares non-free content or shows a paywall",
+                            "story_id": "The story: copies of the same text share one",
                         },
                     },
                     "mentions": {
@@ -90,13 +102,14 @@ def metadata(database: str) -> dict[str, Any]:
                     },
                     "alerts": {
                         "title": "Alerts",
-                        "description": "One row per (rule, channel, article): pending, sent or failed.",
+                        "description": "One row per (rule, channel, story): pending, sent or failed. Later copies of a story do not alert again.",
                         "sort_desc": "created_at",
                         "facets": ["status", "channel", "rule"],
                         "columns": {
                             "status": "pending, sent or failed (failed ones are retried)",
                             "attempts": "Delivery attempts so far",
                             "last_error": "Why the last attempt failed",
+                            "story_id": "The story alerted on (article_id is its copy that alerted)",
                         },
                     },
                     "sources": {
@@ -104,6 +117,18 @@ def metadata(database: str) -> dict[str, Any]:
                         "description": "Per-source fetch state.",
                         "facets": ["last_status"],
                     },
+                    "stories": {
+                        "title": "Stories",
+                        "description": "Copies of the same text (a wire story and its rewrites) grouped into one story; one alert per story.",
+                        "sort_desc": "first_seen",
+                        "label_column": "title",
+                        "columns": {
+                            "first_seen": "When newswatch stored the story's first copy",
+                            "title": "Headline of the first copy",
+                            "article_count": "How many articles (copies) the story has",
+                        },
+                    },
+                    "story_signatures": {"hidden": True},
                     "seen": {"hidden": True},
                     "boilerplate_lines": {
                         "title": "Learned boilerplate",
@@ -127,6 +152,11 @@ def metadata(database: str) -> dict[str, Any]:
                         "description": "Every alert with its status and, for failures, the error.",
                         "sql": ALERTS_SENT_AND_FAILED.strip(),
                         "params": ["status"],
+                    },
+                    "stories_several_outlets": {
+                        "title": "Stories covered by several outlets",
+                        "description": "Stories carried by more than one source, newest first.",
+                        "sql": STORIES_SEVERAL_OUTLETS.strip(),
                     },
                     "source_health": {
                         "title": "Source health",

@@ -24,6 +24,7 @@ class SourceReport:
     status: str = "pending"
     reason: str = ""
     new_articles: int = 0
+    updated_articles: int = 0
     rejected_pages: int = 0
     failed_pages: int = 0
     alerts: int = 0
@@ -93,11 +94,15 @@ class CrawlSession:
             headers["If-Modified-Since"] = state["last_modified"]
         return headers
 
-    def is_new(self, source: str, url: str, guid: str | None) -> bool:
+    def is_new(self, source: str, url: str, guid: str | None, feed_updated: str | None = None) -> bool:
+        """Never fetched, or the feed dates the item later than when it was fetched (an update)."""
         keys = [canonicalize(url)]
         if guid:
             keys.append(f"guid:{source}:{guid}")
-        return not self.store.is_seen(*keys)
+        if not self.store.is_seen(*keys):
+            return True
+        remembered = self.store.feed_updated(*keys)
+        return bool(feed_updated and remembered and feed_updated > remembered)
 
     def feed_not_modified(self, source: str) -> None:
         self.report.sources[source].status = NOT_MODIFIED
@@ -133,6 +138,9 @@ class CrawlSession:
             raise
         if result.status == "stored":
             report.new_articles += 1
+            report.alerts += result.alerts
+        elif result.status == "updated":
+            report.updated_articles += 1
             report.alerts += result.alerts
         elif result.status == "rejected":
             report.rejected_pages += 1

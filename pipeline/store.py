@@ -99,6 +99,39 @@ def _alert_reason(db: Database) -> None:
     db["alerts"].add_column("reason", str)
 
 
+@MIGRATIONS(name="0010_stories")
+def _stories(db: Database) -> None:
+    # One story per group of copies of the same text (pipeline.stories). Existing articles each
+    # become their own story (same id), so their alerts keep meaning what they meant.
+    db["stories"].create(
+        {"id": int, "first_seen": str, "title": str, "article_count": int},
+        pk="id",
+        not_null={"first_seen", "article_count"},
+        defaults={"article_count": 1},
+    )
+    db.execute("insert into stories (id, first_seen, title, article_count)"
+               " select id, fetched_at, title, 1 from articles")
+    db.execute("alter table articles add column story_id integer references stories(id)")
+    db.execute("update articles set story_id = id")
+    db["articles"].create_index(["story_id"])
+    # Alerts are per (rule, channel, story): later copies of a story do not alert again.
+    db.execute("alter table alerts add column story_id integer references stories(id)")
+    db.execute("update alerts set story_id = article_id")
+    db.execute("drop index if exists idx_alerts_rule_channel_article_id")
+    db["alerts"].create_index(["rule", "channel", "story_id"], unique=True)
+    db["alerts"].create_index(["article_id"])
+    # MinHash signatures, so a later crawl (a new process) can join copies to stored stories.
+    db["story_signatures"].create(
+        {"article_id": int, "seen_at": str, "seen_epoch": float, "shingles": int, "minhash": bytes},
+        pk="article_id",
+        foreign_keys=[("article_id", "articles", "id")],
+        not_null={"seen_at", "seen_epoch", "shingles", "minhash"},
+    )
+    db["story_signatures"].create_index(["seen_epoch"])
+    # A feed item's own timestamp: a later one for a known URL or GUID means the article changed.
+    db.execute("alter table seen add column feed_updated text")
+
+
 @dataclass(frozen=True)
 class NewArticle:
     url: str
@@ -109,6 +142,15 @@ class NewArticle:
     language: str | None
     text: str
     paywalled: bool
+
+
+@dataclass(frozen=True)
+class StoryPlacement:
+    """Where a new article goes: into story `story_id`, or a new story when None; its signature."""
+
+    story_id: int | None = None
+    signature: bytes | None = None
+    shingles: int = 0
 
 
 @dataclass(frozen=True)
@@ -159,15 +201,43 @@ class Store:
         row = self.db.execute(f"select 1 from articles where url in ({marks}) limit 1", keys).fetchone()
         return row is not None
 
-    def mark_seen(self, keys: Iterable[str], source: str, article_id: int | None = None) -> None:
-        rows = [
-            {"key": k, "source": source, "first_seen": utcnow(), "article_id": article_id}
-            for k in dict.fromkeys(keys)
-            if k
-        ]
-        if rows:
-            with self.db.atomic():
-                self.db["seen"].insert_all(rows, ignore=True)
+    def mark_seen(
+        self, keys: Iterable[str], source: str, article_id: int | None = None,
+        feed_updated: str | None = None,
+    ) -> None:
+        with self.db.atomic():
+            self._record_seen(keys, source, article_id, utcnow(), feed_updated)
+
+    def _record_seen(
+        self, keys: Iterable[str], source: str, article_id: int | None, now: str,
+        feed_updated: str | None,
+    ) -> None:
+        """Remember keys as fetched; a feed item's later timestamp replaces the one remembered."""
+        keys = [k for k in dict.fromkeys(keys) if k]
+        self.db["seen"].insert_all(
+            (
+                {"key": k, "source": source, "first_seen": now, "article_id": article_id,
+                 "feed_updated": feed_updated}
+                for k in keys
+            ),
+            ignore=True,
+        )
+        if feed_updated and keys:
+            marks = ",".join("?" * len(keys))
+            self.db.execute(
+                f"update seen set feed_updated = ? where key in ({marks})"
+                " and (feed_updated is null or feed_updated < ?)",
+                [feed_updated, *keys, feed_updated],
+            )
+
+    def feed_updated(self, *keys: str) -> str | None:
+        """The latest feed timestamp remembered for any of these keys (None: none remembered)."""
+        keys = tuple(k for k in keys if k)
+        if not keys:
+            return None
+        marks = ",".join("?" * len(keys))
+        row = self.db.execute(f"select max(feed_updated) from seen where key in ({marks})", keys).fetchone()
+        return row[0] if row else None
 
     def article_id(self, url: str) -> int | None:
         row = self.db.execute("select id from articles where url = ?", [url]).fetchone()
@@ -181,8 +251,14 @@ class Store:
         mentions: Iterable[Mention],
         alerts: Iterable[tuple[str, str, str]],
         seen_keys: Iterable[str] = (),
+        story: StoryPlacement = StoryPlacement(),
+        feed_updated: str | None = None,
     ) -> int | None:
-        """Article, its mentions and its pending alerts in one transaction; None if already stored."""
+        """Article, its story, mentions and pending alerts in one transaction; None if already stored.
+
+        Alerts are unique per (rule, channel, story): for a story that already has one, the
+        alert of a later copy is not written.
+        """
         now = utcnow()
         with self.db.atomic():
             cursor = self.db.execute(
@@ -196,17 +272,44 @@ class Store:
             if cursor.rowcount == 0:
                 return None
             article_id = int(cursor.lastrowid)
-            self._insert_mentions(article_id, mentions)
-            self._insert_alerts(article_id, alerts, now)
-            self.db["seen"].insert_all(
-                (
-                    {"key": k, "source": article.source, "first_seen": now, "article_id": article_id}
-                    for k in dict.fromkeys(seen_keys)
-                    if k
-                ),
-                ignore=True,
-            )
+            story_id = self._join_story(article_id, article.title, story.story_id, now)
+            self._write_mentions(article_id, mentions)
+            self._queue_alerts(article_id, story_id, alerts, now)
+            if story.signature is not None:
+                self._write_signature(article_id, story.signature, story.shingles, now)
+            self._record_seen(seen_keys, article.source, article_id, now, feed_updated)
         return article_id
+
+    def update_article(
+        self,
+        article_id: int,
+        article: NewArticle,
+        mentions: Iterable[Mention],
+        alerts: Iterable[tuple[str, str, str]],
+        story: StoryPlacement = StoryPlacement(),
+        seen_keys: Iterable[str] = (),
+        feed_updated: str | None = None,
+    ) -> int:
+        """New text for a stored article, in one transaction; it keeps its story and its source.
+
+        Mentions are replaced. Returns how many alerts were queued: only (rule, channel) pairs
+        the article's story has no alert for yet, so an update alerts only for a new match.
+        """
+        now = utcnow()
+        with self.db.atomic():
+            self.db.execute(
+                "update articles set title = ?, author = ?, published = coalesce(?, published),"
+                " language = ?, text = ?, paywalled = ? where id = ?",
+                [article.title, article.author, article.published, article.language, article.text,
+                 int(article.paywalled), article_id],
+            )
+            self.db.execute("delete from mentions where article_id = ?", [article_id])
+            self._write_mentions(article_id, mentions)
+            queued = self._queue_alerts(article_id, self.story_of(article_id), alerts, now)
+            if story.signature is not None:
+                self._write_signature(article_id, story.signature, story.shingles, now)
+            self._record_seen(seen_keys, article.source, article_id, now, feed_updated)
+            return queued
 
     # --- re-matching stored articles -----------------------------------------------------
 
@@ -222,33 +325,96 @@ class Store:
     def replace_mentions(
         self, article_id: int, mentions: Iterable[Mention], alerts: Iterable[tuple[str, str, str]] = ()
     ) -> int:
-        """Swap an article's mentions for new ones (and add alerts not yet known); returns new alerts."""
+        """Swap an article's mentions for new ones (and add alerts its story lacks); returns new alerts."""
         now = utcnow()
         with self.db.atomic():
             self.db.execute("delete from mentions where article_id = ?", [article_id])
-            self._insert_mentions(article_id, mentions)
-            return self._insert_alerts(article_id, alerts, now)
+            self._write_mentions(article_id, mentions)
+            return self._queue_alerts(article_id, self.story_of(article_id), alerts, now)
 
-    def _insert_mentions(self, article_id: int, mentions: Iterable[Mention]) -> None:
+    def _join_story(self, article_id: int, title: str, story_id: int | None, now: str) -> int:
+        if story_id is not None:
+            cursor = self.db.execute(
+                "update stories set article_count = article_count + 1 where id = ?", [story_id])
+        if story_id is None or cursor.rowcount == 0:
+            cursor = self.db.execute(
+                "insert into stories (first_seen, title, article_count) values (?, ?, 1)", [now, title])
+            story_id = int(cursor.lastrowid)
+        self.db.execute("update articles set story_id = ? where id = ?", [story_id, article_id])
+        return story_id
+
+    def _write_mentions(self, article_id: int, mentions: Iterable[Mention]) -> None:
         self.db["mentions"].insert_all(
-            {
-                "article_id": article_id, "entity": m.entity, "alias": m.alias,
-                "field": m.field, "position": m.position, "snippet": m.snippet,
-            }
-            for m in mentions
+            (
+                {
+                    "article_id": article_id, "entity": m.entity, "alias": m.alias,
+                    "field": m.field, "position": m.position, "snippet": m.snippet,
+                }
+                for m in mentions
+            ),
         )
 
-    def _insert_alerts(self, article_id: int, alerts: Iterable[tuple[str, str, str]], now: str) -> int:
-        """Pending alerts for (rule, channel, reason); one already known is kept. Returns how many are new."""
-        inserted = 0
+    def _queue_alerts(
+        self, article_id: int, story_id: int, alerts: Iterable[tuple[str, str, str]], now: str
+    ) -> int:
+        """Pending (rule, channel, reason) alerts; one the story already has is kept. Returns new ones."""
+        queued = 0
         for rule, channel, reason in alerts:
             cursor = self.db.execute(
-                "insert or ignore into alerts (rule, channel, article_id, status, attempts, created_at,"
-                " reason) values (?, ?, ?, 'pending', 0, ?, ?)",
-                [rule, channel, article_id, now, reason],
+                "insert or ignore into alerts (rule, channel, article_id, story_id, status, attempts,"
+                " created_at, reason) values (?, ?, ?, ?, 'pending', 0, ?, ?)",
+                [rule, channel, article_id, story_id, now, reason],
             )
-            inserted += cursor.rowcount
-        return inserted
+            queued += cursor.rowcount
+        return queued
+
+    def _write_signature(self, article_id: int, signature: bytes, shingles: int, now: str) -> None:
+        """Store or replace an article's MinHash; it keeps the time it was first seen."""
+        self.db.execute(
+            "insert into story_signatures (article_id, seen_at, seen_epoch, shingles, minhash)"
+            " values (?, ?, ?, ?, ?) on conflict (article_id) do update set"
+            " shingles = excluded.shingles, minhash = excluded.minhash",
+            [article_id, now, datetime.fromisoformat(now).timestamp(), shingles, signature],
+        )
+
+    # --- stories ------------------------------------------------------------------------
+
+    def story_of(self, article_id: int) -> int:
+        return self.db.execute("select story_id from articles where id = ?", [article_id]).fetchone()[0]
+
+    def count_alerts(self, article_id: int) -> int:
+        return self.db.execute("select count(*) from alerts where article_id = ?", [article_id]).fetchone()[0]
+
+    def story_signatures(self, since_epoch: float) -> Iterator[tuple[int, int, float, int, bytes]]:
+        """(article_id, story_id, seen_epoch, shingles, minhash) of articles seen since then."""
+        yield from self.db.execute(
+            "select s.article_id, a.story_id, s.seen_epoch, s.shingles, s.minhash"
+            " from story_signatures s join articles a on a.id = s.article_id"
+            " where s.seen_epoch >= ? order by s.article_id",
+            [since_epoch],
+        )
+
+    def unsigned_articles(self, since: str) -> list[tuple[int, str]]:
+        """(id, text) of articles fetched since then that have no signature (stored before stories)."""
+        return self.db.execute(
+            "select id, text from articles where fetched_at >= ? and id not in"
+            " (select article_id from story_signatures)",
+            [since],
+        ).fetchall()
+
+    def save_signature(self, article_id: int, signature: bytes, shingles: int, seen_at: str) -> None:
+        with self.db.atomic():
+            self._write_signature(article_id, signature, shingles, seen_at)
+
+    def story_outlets(self, article_id: int) -> list[dict[str, Any]]:
+        """Every copy in this article's story, first seen first: source, url, title."""
+        return list(
+            self.db.query(
+                "select source, url, title from articles where story_id ="
+                " (select story_id from articles where id = ?) order by fetched_at, id",
+                [article_id],
+            )
+        )
 
     # --- learned boilerplate ------------------------------------------------------------
 

@@ -119,3 +119,13 @@ def test_missing_config_file_is_exit_2(tmp_path):
     result = newswatch("--config", str(tmp_path / "nope.yaml"), "crawl")
     assert result.returncode == 2
     assert "cannot read config file" in result.stderr
+
+
+def test_stories_section_is_optional_and_checked():
+    env = {"SLACK_URL": "https://hooks.example/x"}
+    assert parse_config(GOOD, Path("/cfg"), env).stories.window == 7 * 86400
+    tuned = parse_config(GOOD + "stories:\n  window: 2d\n  min_containment: 0.7\n", Path("/cfg"), env)
+    assert tuned.stories.window == 2 * 86400 and tuned.stories.min_containment == 0.7
+    errors = errors_of(GOOD + "stories:\n  treshold: 0.8\n  min_jaccard: 2\n", env)
+    assert "stories.treshold: unknown key (check the spelling)" in errors
+    assert any(e.startswith("stories.min_jaccard:") for e in errors)

@@ -1,7 +1,7 @@
 """Every CLI command and every config key is documented in the README."""
 
 from pipeline.cli import main
-from pipeline.config import Config, EmailChannelConfig, EntityConfig, FetchConfig, SlackChannelConfig, SourceConfig, AlertRuleConfig
+from pipeline.config import Config, EmailChannelConfig, EntityConfig, FetchConfig, SlackChannelConfig, SourceConfig, AlertRuleConfig, StoriesConfig
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -13,7 +13,7 @@ def test_every_command_is_documented():
 
 
 def test_every_config_key_is_documented():
-    for model in (Config, FetchConfig, SourceConfig, EntityConfig, AlertRuleConfig, EmailChannelConfig, SlackChannelConfig):
+    for model in (Config, FetchConfig, SourceConfig, EntityConfig, AlertRuleConfig, EmailChannelConfig, SlackChannelConfig, StoriesConfig):
         for name, field in model.model_fields.items():
             if field.exclude:
                 continue
