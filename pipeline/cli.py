@@ -34,6 +34,15 @@ def open_config(ctx: click.Context) -> tuple[Config, Path]:
         raise  # unreachable
 
 
+def open_store(config: Config) -> Store:
+    """The configured database, created or migrated; exit 2 naming the file when it cannot be."""
+    try:
+        return Store.open(config.database_path)
+    except StoreError as exc:
+        click.echo(f"database error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+
+
 @click.group()
 @click.option(
     "--config", "config", type=click.Path(dir_okay=False), default=None,
@@ -70,11 +79,7 @@ def print_pass(result: PassResult) -> None:
 def run_pass(config: Config, config_path: Path, names: list[str]) -> PassResult:
     from alerts import build_channels
 
-    try:
-        Store.open(config.database_path).close()
-    except StoreError as exc:
-        click.echo(f"database error: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
+    open_store(config).close()
     try:
         return crawl_and_deliver(config, config_path, names, build_channels(config.channels))
     except CrawlError as exc:
@@ -155,11 +160,7 @@ def extract_command(ctx: click.Context, url: str | None, files: tuple[str, ...])
     boilerplate_store = None
     if ctx.obj["config"]:
         config, _ = open_config(ctx)
-        try:
-            boilerplate_store = Store.open(config.database_path)
-        except StoreError as exc:
-            click.echo(f"database error: {exc}", err=True)
-            sys.exit(EXIT_CONFIG)
+        boilerplate_store = open_store(config)
     failures = extract_files([Path(f) for f in files], url, boilerplate_store, click.echo)
     if boilerplate_store:
         boilerplate_store.close()
@@ -201,11 +202,7 @@ def rematch(ctx: click.Context, since: str | None, send_alerts: bool) -> None:
     from pipeline.rules import rules_from_config, watchlist_from_config
 
     config, _ = open_config(ctx)
-    try:
-        store = Store.open(config.database_path)
-    except StoreError as exc:
-        click.echo(f"database error: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
+    store = open_store(config)
     report = run_rematch(store, watchlist_from_config(config), rules_from_config(config), since, send_alerts)
     click.echo(f"{report.articles} article(s) re-matched: {report.mentions} mention(s), "
                f"{report.changed} article(s) changed, {report.new_alerts} new alert(s) queued")
@@ -229,11 +226,7 @@ def serve(ctx: click.Context, host: str, port: int, public: bool) -> None:
     from pipeline.serve import exec_datasette
 
     config, _ = open_config(ctx)
-    try:
-        Store.open(config.database_path).close()
-    except StoreError as exc:
-        click.echo(f"database error: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
+    open_store(config).close()
     click.echo(f"Datasette on http://{host}:{port}/ for {config.database_path}", err=True)
     exec_datasette(config.database_path, host, port, public)
 
