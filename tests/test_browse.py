@@ -110,7 +110,8 @@ def test_facets_labels_and_canned_queries_are_served(served):
     assert {f["value"] for f in articles["facet_results"]["source"]["results"]} == {"abw", "dtm"}
     queries = get_json(f"{base}/news.json")["queries"]
     assert {q["name"] for q in queries} >= {
-        "latest_mentions", "mentions_per_entity_per_day", "alerts_sent_and_failed", "source_health"}
+        "latest_mentions", "mentions_per_entity_per_day", "alerts_sent_and_failed", "source_health",
+        "stories_several_outlets"}
     alerts = get_json(f"{base}/news/alerts_sent_and_failed.json?_shape=objects&status=sent")
     assert len(alerts["rows"]) == 3
     health = get_json(f"{base}/news/source_health.json?_shape=objects")
