@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
-from datasketch import MinHash
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 from pipeline.textnorm import is_cjk
 
@@ -89,6 +91,17 @@ def tokens(text: str) -> list[str]:
     return words
 
 
+def new_minhash(**options: Any) -> MinHash:
+    """A datasketch MinHash with our permutations and seed.
+
+    Imported here, not at the top: importing the datasketch package costs about 0.7 s (it loads
+    its LSH and async modules), which every `newswatch` command would otherwise pay.
+    """
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=SEED, **options)
+
+
 def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
     words = tokens(text)
     if len(words) <= size:
@@ -134,7 +147,7 @@ class StoryIndex:
     _sorted_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     _recent: dict[int, list[int]] = field(default_factory=dict)
     _recent_rows: list[tuple[int, int, float, Sketch]] = field(default_factory=list)
-    _template: MinHash = field(default_factory=lambda: MinHash(num_perm=NUM_PERM, seed=SEED))
+    _template: MinHash = field(default_factory=lambda: new_minhash())
 
     @classmethod
     def build(
@@ -162,8 +175,7 @@ class StoryIndex:
     def sketch(self, text: str) -> Sketch:
         """The MinHash of a cleaned article text (never of the HTML or the headline)."""
         grams = shingles(text)
-        minhash = MinHash(num_perm=NUM_PERM, seed=SEED, permutations=self._template.permutations,
-                          scheme=SCHEME)
+        minhash = new_minhash(permutations=self._template.permutations, scheme=SCHEME)
         minhash.update_batch([g.encode("utf-8") for g in grams])
         return Sketch(minhash.hashvalues.astype(np.uint32), len(grams))
 
