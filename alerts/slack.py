@@ -9,6 +9,8 @@ from slack_sdk.webhook import WebhookClient
 
 from alerts.render import split_highlight
 from pipeline.config import SlackChannelConfig
+from pipeline.digest import DigestMessage
+from pipeline.health import Notice
 from pipeline.message import AlertMessage, DeliveryError
 
 
@@ -21,6 +23,15 @@ def _snippet(snippet: str, alias: str) -> str:
     return "".join(
         f"*{escape(text)}*" if hit else escape(text) for text, hit in split_highlight(snippet, alias)
     )
+
+
+snippet_mrkdwn = _snippet
+
+
+def link(url: str, title: str) -> str:
+    """A Slack link whose URL cannot end the link early and whose title is escaped."""
+    safe = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
+    return f"<{safe}|{escape(title)}>"
 
 
 def build_payload(message: AlertMessage) -> dict[str, Any]:
@@ -62,7 +73,19 @@ class SlackChannel:
         )
 
     def send(self, message: AlertMessage) -> None:
-        payload = build_payload(message)
+        self.post(build_payload(message))
+
+    def send_digest(self, digest: DigestMessage) -> None:
+        from alerts.digest_render import digest_slack_payload
+
+        self.post(digest_slack_payload(digest))
+
+    def send_notice(self, notice: Notice) -> None:
+        from alerts.digest_render import notice_slack_payload
+
+        self.post(notice_slack_payload(notice))
+
+    def post(self, payload: dict[str, Any]) -> None:
         try:
             response = self.client.send(text=payload["text"], blocks=payload["blocks"])
         except Exception as exc:  # the SDK raises several URL/OS error types
