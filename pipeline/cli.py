@@ -96,7 +96,25 @@ def crawl(ctx: click.Context, sources: tuple[str, ...]) -> None:
         sys.exit(EXIT_CONFIG)
     result = run_pass(config, path, list(sources))
     print_pass(result)
+    print_upkeep_after(config, result)
     sys.exit(EXIT_OK if result.crawl.any_read else EXIT_ALL_FAILED)
+
+
+def print_upkeep_after(config: Config, result: PassResult) -> None:
+    """Source health, admin notices and due digests: cron users get them from `crawl` too."""
+    from datetime import datetime, timezone
+
+    from alerts import build_channels
+    from pipeline.cli_ops import echo_upkeep
+    from pipeline.upkeep import after_pass
+
+    store = Store.open(config.database_path)
+    try:
+        upkeep = after_pass(config, store, build_channels(config.channels), result.crawl,
+                            datetime.now(timezone.utc))
+    finally:
+        store.close()
+    echo_upkeep(upkeep)
 
 
 @main.command()
@@ -186,6 +204,15 @@ def demo(directory: str) -> None:
 
     sys.exit(run_demo(Path(directory)))
 
+
+def _add_operations() -> None:
+    from pipeline.cli_ops import alerts_group, run, stats
+
+    for command in (run, stats, alerts_group):
+        main.add_command(command)
+
+
+_add_operations()
 
 if __name__ == "__main__":
     main()
