@@ -126,15 +126,17 @@ def check(ctx: click.Context) -> None:
     click.echo(f"database: {config.database_path}")
     click.echo(f"sources ({len(config.sources)}):")
     for source in config.sources:
-        click.echo(f"  {source.name}: {source.feed} every {source.every:g}s")
+        when = f"cron {source.cron!r} {source.timezone or 'UTC'}" if source.cron else f"every {source.every:g}s"
+        click.echo(f"  {source.name}: {source.feed} {when}")
     click.echo(f"entities ({len(config.watchlist)}):")
     for entity in config.watchlist:
         weak = f", weak: {', '.join(entity.weak_aliases)}" if entity.weak_aliases else ""
         click.echo(f"  {entity.name}: {', '.join(entity.strong_aliases)}{weak}")
     click.echo(f"rules ({len(config.alerts)}):")
     for rule in config.alerts:
+        digest = f" (digest {rule.digest})" if rule.digest else ""
         click.echo(
-            f"  {rule.name}: {', '.join(config.rule_entities(rule))} -> {', '.join(rule.channels)}"
+            f"  {rule.name}: {', '.join(config.rule_entities(rule))} -> {', '.join(rule.channels)}{digest}"
         )
     click.echo(f"channels ({len(config.channels)}):")
     for name, channel in config.channels.items():

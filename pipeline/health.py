@@ -91,7 +91,7 @@ def record_pass(
                 failures = (state["consecutive_failures"] or 0) + 1
                 source = known.get(name)
                 wait = backoff_s(failures, interval_of(source)) if source else 0.0
-                update.update(consecutive_failures=failures,
+                update.update(consecutive_failures=failures, last_error=outcome.reason,
                               next_attempt=iso(now + timedelta(seconds=wait)) if wait else None)
                 if failures >= config.source_down_after and not state["down_since"]:
                     update["down_since"] = iso(now)
