@@ -56,6 +56,7 @@ from pipeline.upkeep import UpkeepReport, after_pass, interval_of, maintenance
 UPKEEP_EVERY_S = 10.0  # silent sources, admin notices, digests that came due
 RETRY_EVERY_S = 300.0  # failed alerts, digests and notices: their own, slower schedule
 BATCH_WINDOW_S = 0.5  # after a source comes due, wait this long for others to join its crawl
+MAX_HOLD_S = 5.0  # ... and at most this long for sources about to come due (see batch_ready)
 POLL_S = 0.2
 log = logging.getLogger("newswatch.daemon")
 
@@ -100,11 +101,17 @@ class WorkQueue:
             if not self.due and not self.upkeep:
                 self.cond.wait(timeout)
 
-    def take_sources(self, window: float) -> dict[str, datetime]:
-        """All due sources, once the first has waited `window` seconds for others to join."""
+    def peek(self) -> tuple[str | None, float, frozenset[str]]:
+        """(the source waiting longest, how long it has waited, all due names)."""
         with self.cond:
-            if not self.due or time.monotonic() - min(m for _, m in self.due.values()) < window:
-                return {}
+            if not self.due:
+                return None, 0.0, frozenset()
+            oldest = min(self.due, key=lambda name: self.due[name][1])
+            return oldest, time.monotonic() - self.due[oldest][1], frozenset(self.due)
+
+    def take_sources(self) -> dict[str, datetime]:
+        """All due sources, handed over to one crawl."""
+        with self.cond:
             taken = {name: scheduled for name, (scheduled, _) in self.due.items()}
             self.due.clear()
             return taken
@@ -230,6 +237,35 @@ class Daemon:
 
     # --- work -----------------------------------------------------------------------------
 
+    def batch_ready(self) -> bool:
+        """Crawl now, or hold for sources about to come due so they share this crawl?
+
+        A crawl process costs seconds to start, and sources scheduled together are spread by
+        their jitter; a batch that started with the first of them would make the rest wait for
+        it to finish. So the first due source holds the batch while another source is due within
+        its own jitter spread (at most MAX_HOLD_S): lag stays under that spread plus one crawl.
+        """
+        # Never called under the queue's lock: the scheduler thread holds its own lock while it
+        # calls source_due, so taking them in the other order here could deadlock.
+        oldest, waited, waiting = self.queue.peek()
+        if oldest is None or self.should_stop():
+            return False
+        if waited < BATCH_WINDOW_S:
+            return False
+        try:
+            spread = jitter_for(interval_of(self.config.source(oldest), datetime.now(timezone.utc)))
+        except KeyError:
+            return True
+        budget = min(spread, MAX_HOLD_S) - waited
+        if budget <= 0:
+            return True
+        horizon = datetime.now(timezone.utc).timestamp() + budget
+        return not any(
+            job.next_run_time is not None and job.next_run_time.timestamp() <= horizon
+            and job.id.startswith("source:") and job.name not in waiting
+            for job in self.scheduler.get_jobs()
+        )
+
     def crawl(self, due: dict[str, datetime]) -> None:
         """One crawl child for every due source that is not backing off, then the upkeep."""
         now = datetime.now(timezone.utc)
@@ -324,9 +360,8 @@ class Daemon:
                     self.reload_wanted.clear()
                     self.reload()
                 self.queue.wait(POLL_S)
-                due = self.queue.take_sources(BATCH_WINDOW_S)
-                if due and not self.should_stop():
-                    self.crawl(due)
+                if self.batch_ready():
+                    self.crawl(self.queue.take_sources())
                 wanted, retry = self.queue.take_upkeep()
                 if wanted and not self.should_stop():
                     self.upkeep(retry)
