@@ -343,6 +343,15 @@ class Daemon:
 
     # --- the loop -------------------------------------------------------------------------
 
+    def step(self, name: str, action: Callable[..., None], *args: Any) -> None:
+        """One step of the loop; an unexpected error (a locked database, a bug) is logged and the
+        daemon goes on: the next step or the next schedule tries again."""
+        try:
+            action(*args)
+        except Exception as exc:
+            log.error("step.failed", exc_info=True,
+                      extra={"fields": {"step": name, "error": f"{type(exc).__name__}: {exc}"}})
+
     def run(self) -> int:
         """Until SIGTERM/SIGINT: crawl what is due, keep up health, digests and retries."""
         self.install_signals()
@@ -350,21 +359,21 @@ class Daemon:
         now = datetime.now(timezone.utc)
         event(log, "daemon.start", pid=os.getpid(), database=str(self.config.database_path),
               sources=len(self.config.sources))
-        # Whatever came due while nothing ran (a digest at 08:00, failed alerts) goes out now.
-        self.upkeep(retry=True)
         self.schedule_all(now)
         self.scheduler.start()
         try:
+            # Whatever came due while nothing ran (a digest at 08:00, failed alerts) goes out now.
+            self.step("upkeep", self.upkeep, True)
             while not self.should_stop():
                 if self.reload_wanted.is_set():
                     self.reload_wanted.clear()
-                    self.reload()
+                    self.step("reload", self.reload)
                 self.queue.wait(POLL_S)
                 if self.batch_ready():
-                    self.crawl(self.queue.take_sources())
+                    self.step("crawl", self.crawl, self.queue.take_sources())
                 wanted, retry = self.queue.take_upkeep()
                 if wanted and not self.should_stop():
-                    self.upkeep(retry)
+                    self.step("upkeep", self.upkeep, retry)
         finally:
             self.scheduler.shutdown(wait=False)
             snapshot_path(self.config_path).unlink(missing_ok=True)

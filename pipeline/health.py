@@ -114,7 +114,7 @@ def check_silent(store: Store, config: Config, now: datetime) -> list[Notice]:
                 continue
             state = _state(store, source.name)
             since = parse_iso(state["last_new_article"] or state["health_since"])
-            if since is None or state["silent_since"]:
+            if since is None or state["silent_since"] or state["down_since"]:  # down says it already
                 continue
             if now - since > timedelta(seconds=source.expect_new_within):
                 what = "no new article" if state["last_new_article"] else "no article yet"

@@ -40,6 +40,8 @@ class PlainFormatter(logging.Formatter):
         fields = getattr(record, "fields", {})
         parts = [_utc(record), record.levelname, record.getMessage().replace("\n", " | ")]
         parts += [f"{key}={_plain_value(value)}" for key, value in fields.items()]
+        if record.exc_info:  # still one line: the traceback's lines joined
+            parts.append("exception=" + _plain_value(self.formatException(record.exc_info).replace("\n", " | ")))
         return " ".join(parts)
 
 

@@ -215,3 +215,26 @@ def test_stats_show_health_and_volumes(store):
     today = datetime.now(timezone.utc).date().isoformat()
     [line] = [line for line in text.splitlines() if line.startswith(today)]
     assert line.split()[1:] == ["1", "1", "2", "0"]
+
+
+def test_a_failing_step_is_logged_on_one_line_and_the_daemon_goes_on(tmp_path):
+    import io
+    import logging
+
+    from pipeline.daemon import Daemon
+    from pipeline.logs import setup_logging
+
+    stream = io.StringIO()
+    setup_logging(stream=stream)
+    try:
+        daemon = Daemon(tmp_path / "config.yaml", config(), lambda channels: {})
+
+        def broken() -> None:
+            raise RuntimeError("database is locked")
+
+        daemon.step("crawl", broken)  # does not raise
+    finally:
+        logging.getLogger().handlers.clear()
+    [line] = stream.getvalue().splitlines()
+    assert "step.failed step=crawl" in line and "RuntimeError: database is locked" in line
+    assert "exception=" in line and "Traceback" in line
