@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 import click
 
-from pipeline.config import Config
+from pipeline.config import Config, ConfigError, parse_config, resolve_config_path
 from pipeline.digest import DigestGroup, DigestMessage
 from pipeline.health import Notice
 from pipeline.lock import DaemonLock, LockHeld
@@ -52,10 +52,20 @@ def _open_store(config: Config) -> Store:
 def run(ctx: click.Context, log_json: bool, verbose: bool) -> None:
     """Run as a service: each source on its own schedule, digests, health (SIGHUP reloads)."""
     from alerts import build_channels
-    from pipeline.cli import open_config
+    from pipeline.cli import fail_config
     from pipeline.daemon import Daemon
 
-    config, path = open_config(ctx)
+    path = resolve_config_path(ctx.obj["config"])
+    try:  # read once: the text validated here is the snapshot the crawl children read
+        text = path.read_text(encoding="utf-8")
+        config = parse_config(text, path.resolve().parent)
+    except OSError as exc:
+        fail_config(ConfigError([f"cannot read config file: {exc.strerror}"], path))
+        raise
+    except ConfigError as exc:
+        exc.path = path
+        fail_config(exc)
+        raise
     if not config.sources:
         click.echo("config error: no sources configured", err=True)
         sys.exit(EXIT_CONFIG)
@@ -68,7 +78,7 @@ def run(ctx: click.Context, log_json: bool, verbose: bool) -> None:
         click.echo(f"newswatch run: {exc}", err=True)
         sys.exit(EXIT_FAILED)
     try:
-        code = Daemon(path, config, build_channels, totals).run()
+        code = Daemon(path, config, build_channels, totals, config_text=text).run()
     finally:
         lock.release()
     sys.exit(code)

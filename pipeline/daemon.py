@@ -42,7 +42,7 @@ from apscheduler.executors.base import BaseExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from pipeline.config import Config, ConfigError, SourceConfig, load_config
+from pipeline.config import Config, ConfigError, SourceConfig, parse_config
 from pipeline.crawl import CrawlError, CrawlInterrupted, rule_entities, run_crawl
 from pipeline.deliver import deliver_pending
 from pipeline.digest import instant_only
@@ -148,9 +148,10 @@ class Daemon:
     """One scheduler, one work loop, one database (the caller holds its DaemonLock)."""
 
     def __init__(self, config_path: Path, config: Config, build_channels: ChannelFactory,
-                 totals: Totals | None = None):
+                 totals: Totals | None = None, config_text: str | None = None):
         self.config_path = config_path
         self.config = config
+        self.config_text = config_text if config_text is not None else config_path.read_text(encoding="utf-8")
         self.build_channels = build_channels
         self.channels = build_channels(config.channels)
         self.totals = totals or Totals()
@@ -171,9 +172,9 @@ class Daemon:
         signal.signal(signal.SIGHUP, lambda *_: self.reload_wanted.set())
 
     def _on_stop(self, signum: int, frame: FrameType | None) -> None:
+        # Only set a flag: a handler runs between two bytecodes of the main thread, perhaps while
+        # it holds a lock. The loop polls every POLL_S and a crawl child is polled as often.
         self.stopping.set()
-        with self.queue.cond:
-            self.queue.cond.notify()
 
     def should_stop(self) -> bool:
         return self.stopping.is_set()
@@ -196,9 +197,8 @@ class Daemon:
         self.scheduler.add_job(partial(self.queue.upkeep_due, retry=True),
                                IntervalTrigger(seconds=RETRY_EVERY_S), id="retry", replace_existing=True)
 
-    def write_snapshot(self) -> None:
+    def write_snapshot(self, text: str) -> None:
         """The validated config text, where the crawl child reads it (same folder: same paths)."""
-        text = self.config_path.read_text(encoding="utf-8")
         target = snapshot_path(self.config_path)
         temporary = target.with_name(target.name + f".{os.getpid()}")
         temporary.write_text(text, encoding="utf-8")
@@ -207,7 +207,12 @@ class Daemon:
     def reload(self) -> None:
         """SIGHUP: adopt a valid new config (rescheduling what changed); keep the old one otherwise."""
         try:
-            new = load_config(self.config_path)
+            text = self.config_path.read_text(encoding="utf-8")  # read once: validated = snapshot
+            new = parse_config(text, self.config_path.resolve().parent)
+        except OSError as exc:
+            event(log, "config.invalid", logging.ERROR, path=str(self.config_path),
+                  errors=[f"cannot read config file: {exc.strerror}"], kept="the previous config")
+            return
         except ConfigError as exc:
             event(log, "config.invalid", logging.ERROR, path=str(self.config_path),
                   errors=exc.errors, kept="the previous config")
@@ -218,8 +223,8 @@ class Daemon:
                   kept="the previous config")
             return
         try:
-            self.write_snapshot()
             channels = self.build_channels(new.channels)
+            self.write_snapshot(text)
         except Exception as exc:  # a channel that cannot be built: keep the old config
             event(log, "config.invalid", logging.ERROR, errors=[str(exc)], kept="the previous config")
             return
@@ -355,7 +360,7 @@ class Daemon:
     def run(self) -> int:
         """Until SIGTERM/SIGINT: crawl what is due, keep up health, digests and retries."""
         self.install_signals()
-        self.write_snapshot()
+        self.write_snapshot(self.config_text)
         now = datetime.now(timezone.utc)
         event(log, "daemon.start", pid=os.getpid(), database=str(self.config.database_path),
               sources=len(self.config.sources))

@@ -207,3 +207,16 @@ def test_crawl_from_cron_sends_a_digest_that_is_due(tmp_path, site, smtp):
     second = newswatch("--config", str(config), "crawl")
     assert "digest ngo-team to team-email: 3 article(s)" in first.stdout + second.stdout
     assert held <= 1 and len(smtp.messages) == 1
+
+
+def test_alerts_test_sends_a_sample_to_a_channel_and_stats_prints_tables(tmp_path, site, smtp, webhook):
+    config = write_config(tmp_path, site_config(site, smtp, webhook))
+    result = newswatch("--config", str(config), "alerts", "test", "team-slack")
+    assert result.returncode == 0 and "team-slack: sample alert sent" in result.stdout
+    assert "&lt;sample&gt;" in webhook.posts[0]["text"]
+    assert newswatch("--config", str(config), "alerts", "test", "team-email", "--kind", "notice").returncode == 0
+    assert smtp.messages[0]["Subject"] == "[newswatch] source down: sample-source"
+    missing = newswatch("--config", str(config), "alerts", "test", "pager")
+    assert missing.returncode == 2 and "no channel named 'pager'" in missing.stderr
+    stats = newswatch("--config", str(config), "stats")
+    assert stats.returncode == 0 and "never read" in stats.stdout and "Per day" in stats.stdout

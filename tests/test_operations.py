@@ -227,7 +227,7 @@ def test_a_failing_step_is_logged_on_one_line_and_the_daemon_goes_on(tmp_path):
     stream = io.StringIO()
     setup_logging(stream=stream)
     try:
-        daemon = Daemon(tmp_path / "config.yaml", config(), lambda channels: {})
+        daemon = Daemon(tmp_path / "config.yaml", config(), lambda channels: {}, config_text=CONFIG)
 
         def broken() -> None:
             raise RuntimeError("database is locked")
