@@ -124,13 +124,18 @@ class WorkQueue:
 
 
 def source_trigger(source: SourceConfig, now: datetime) -> Any:
-    """The source's APScheduler trigger, with jitter (5% of its period, at most 30 s)."""
+    """The source's APScheduler trigger, with jitter (5% of its period, at most 30 s).
+
+    Interval triggers all start at `now` (the daemon's start or reload), so sources with the same
+    `every` come due within one jitter spread and share one crawl (see Daemon.batch_ready).
+    """
     jitter = jitter_for(interval_of(source, now))
     if source.cron:
         trigger = cron_trigger(source.cron, source.timezone)
         trigger.jitter = jitter or None
         return trigger
-    return IntervalTrigger(seconds=source.every, jitter=jitter or None, timezone=timezone.utc)
+    return IntervalTrigger(seconds=source.every, jitter=jitter or None, timezone=timezone.utc,
+                           start_date=now)
 
 
 def snapshot_path(config_path: Path) -> Path:
