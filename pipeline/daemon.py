@@ -46,10 +46,10 @@ from pipeline.config import Config, ConfigError, SourceConfig, parse_config
 from pipeline.crawl import CrawlError, CrawlInterrupted, rule_entities, run_crawl
 from pipeline.deliver import deliver_pending
 from pipeline.digest import instant_only
-from pipeline.health import may_try
+from pipeline.health import Notice, deliver_notices, may_try, queue_notice
 from pipeline.logs import Totals, event
 from pipeline.schedule import cron_trigger, jitter_for
-from pipeline.session import FAILED, CrawlReport, SourceReport
+from pipeline.session import CrawlReport
 from pipeline.store import Store
 from pipeline.upkeep import UpkeepReport, after_pass, interval_of, maintenance
 
@@ -58,6 +58,7 @@ RETRY_EVERY_S = 300.0  # failed alerts, digests and notices: their own, slower s
 BATCH_WINDOW_S = 0.5  # after a source comes due, wait this long for others to join its crawl
 MAX_HOLD_S = 5.0  # ... and at most this long for sources about to come due (see batch_ready)
 POLL_S = 0.2
+CRAWLER = "(crawler)"  # the notices' source name when the crawl process itself fails
 log = logging.getLogger("newswatch.daemon")
 
 ChannelFactory = Callable[[Mapping[str, Any]], Mapping[str, Any]]
@@ -160,6 +161,7 @@ class Daemon:
         self.build_channels = build_channels
         self.channels = build_channels(config.channels)
         self.totals = totals or Totals()
+        self.crashes = 0  # crawl processes failed in a row
         self.queue = WorkQueue()
         self.stopping = threading.Event()
         self.reload_wanted = threading.Event()
@@ -299,9 +301,26 @@ class Daemon:
             event(log, "crawl.stopped", sources=len(names))
             return
         except CrawlError as exc:
-            event(log, "crawl.crashed", logging.ERROR, error=str(exc))
-            report = CrawlReport({n: SourceReport(n, FAILED, f"crawl process failed: {exc}") for n in names})
+            self.crawl_crashed(exc)
+            return
+        if self.crashes >= self.config.source_down_after:
+            self.notify(Notice(CRAWLER, "recovered", "The crawl process runs again."))
+        self.crashes = 0
         self.after_crawl(report, time.monotonic() - started)
+
+    def crawl_crashed(self, error: CrawlError) -> None:
+        """The child failed as a whole: not the sources' fault, so no source health is touched;
+        the operator hears once, after as many crashes in a row as make a source 'down'."""
+        self.crashes += 1
+        event(log, "crawl.crashed", logging.ERROR, error=str(error), in_a_row=self.crashes)
+        if self.crashes == self.config.source_down_after:
+            self.notify(Notice(CRAWLER, "down", f"The crawl process failed {self.crashes} times in a row: {error}"))
+
+    def notify(self, notice: Notice) -> None:
+        with closing(Store.open(self.config.database_path)) as store:
+            with store.transaction():
+                queue_notice(store, notice, datetime.now(timezone.utc))
+            deliver_notices(store, self.channels, self.config.admin_channel, self.should_stop)
 
     def after_crawl(self, report: CrawlReport, seconds: float) -> None:
         now = datetime.now(timezone.utc)

@@ -61,7 +61,7 @@ def _state(store: Store, name: str) -> dict:
     return dict(zip(keys, row)) if row else {k: None for k in keys}
 
 
-def _queue_notice(store: Store, notice: Notice, now: datetime) -> None:
+def queue_notice(store: Store, notice: Notice, now: datetime) -> None:
     store.db["notices"].insert(
         {"source": notice.source, "kind": notice.kind, "text": notice.text, "status": "pending",
          "attempts": 0, "created_at": iso(now)}
@@ -101,7 +101,7 @@ def record_pass(
                     ))
             store.db["sources"].upsert({"name": name, **update}, pk="name")
         for notice in notices:
-            _queue_notice(store, notice, now)
+            queue_notice(store, notice, now)
     return notices
 
 
@@ -122,7 +122,7 @@ def check_silent(store: Store, config: Config, now: datetime) -> list[Notice]:
                                 f"{source.name}: {what} since {iso(since)} "
                                 f"(expected one within {source.expect_new_within:g}s).")
                 store.db["sources"].upsert({"name": source.name, "silent_since": iso(now)}, pk="name")
-                _queue_notice(store, notice, now)
+                queue_notice(store, notice, now)
                 notices.append(notice)
     return notices
 

@@ -238,3 +238,19 @@ def test_a_failing_step_is_logged_on_one_line_and_the_daemon_goes_on(tmp_path):
     [line] = stream.getvalue().splitlines()
     assert "step.failed step=crawl" in line and "RuntimeError: database is locked" in line
     assert "exception=" in line and "Traceback" in line
+
+
+def test_a_crashing_crawl_process_is_one_notice_not_a_down_source_each(tmp_path):
+    from pipeline.crawl import CrawlError
+    from pipeline.daemon import Daemon
+
+    inbox = Inbox()
+    daemon = Daemon(tmp_path / "config.yaml", parse_config(CONFIG, tmp_path), lambda channels: {"inbox": inbox},
+                    config_text=CONFIG)
+    for _ in range(4):
+        daemon.crawl_crashed(CrawlError("the crawl process failed (exit 1): MemoryError"))
+    assert [n.headline for n in inbox.notices] == ["source down: (crawler)"]
+    assert "3 times in a row" in inbox.notices[0].text and "MemoryError" in inbox.notices[0].text
+    store = Store.open(tmp_path / "newswatch.db")
+    assert store.db.execute("select count(*) from sources").fetchone() == (0,)  # no source blamed
+    store.close()
