@@ -48,7 +48,7 @@ from pipeline.deliver import deliver_pending
 from pipeline.digest import instant_only
 from pipeline.health import Notice, deliver_notices, may_try, queue_notice
 from pipeline.logs import Totals, event
-from pipeline.schedule import cron_trigger, jitter_for
+from pipeline.schedule import SteadyIntervalTrigger, cron_trigger, jitter_for
 from pipeline.session import CrawlReport
 from pipeline.store import Store
 from pipeline.upkeep import UpkeepReport, after_pass, interval_of, maintenance
@@ -135,8 +135,8 @@ def source_trigger(source: SourceConfig, now: datetime) -> Any:
         trigger = cron_trigger(source.cron, source.timezone)
         trigger.jitter = jitter or None
         return trigger
-    return IntervalTrigger(seconds=source.every, jitter=jitter or None, timezone=timezone.utc,
-                           start_date=now)
+    return SteadyIntervalTrigger(seconds=source.every, jitter=jitter or None, timezone=timezone.utc,
+                                 start_date=now)
 
 
 def snapshot_path(config_path: Path) -> Path:

@@ -11,8 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import math
+import random
+
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 DEFAULT_TIMEZONE = "UTC"
 JITTER_FRACTION = 0.05  # of the interval
@@ -48,6 +52,27 @@ def trigger_interval(trigger: BaseTrigger, now: datetime) -> float:
     if first is None or second is None:
         return 86400.0
     return max((second - first).total_seconds(), 1.0)
+
+
+class SteadyIntervalTrigger(IntervalTrigger):
+    """An interval trigger whose jitter does not accumulate.
+
+    APScheduler 3's IntervalTrigger adds the interval to the previous *jittered* fire time, so
+    the jitter random-walks: every cycle each source drifts later by half the jitter on average and
+    sources that started together spread further apart. Here fire times are always
+    start + n * interval + a fresh jitter.
+    """
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        start, length = self.start_date.timestamp(), self.interval_length
+        if previous_fire_time is not None:  # the slot after the one that fired (jitter < interval)
+            slot = math.floor((previous_fire_time.timestamp() - start) / length + 1e-9) + 1
+        else:
+            slot = max(0, math.ceil((now.timestamp() - start) / length))
+        fire = start + slot * length + (random.uniform(0, self.jitter) if self.jitter else 0.0)
+        if self.end_date and fire > self.end_date.timestamp():
+            return None
+        return datetime.fromtimestamp(fire, tz=self.timezone)
 
 
 def jitter_for(interval_s: float) -> float:

@@ -254,3 +254,15 @@ def test_a_crashing_crawl_process_is_one_notice_not_a_down_source_each(tmp_path)
     store = Store.open(tmp_path / "newswatch.db")
     assert store.db.execute("select count(*) from sources").fetchone() == (0,)  # no source blamed
     store.close()
+
+
+def test_interval_jitter_does_not_accumulate_from_cycle_to_cycle():
+    from pipeline.schedule import SteadyIntervalTrigger
+
+    trigger = SteadyIntervalTrigger(seconds=60, jitter=3, start_date=T0, timezone=timezone.utc)
+    fire = T0
+    for cycle in range(1, 200):
+        fire = trigger.get_next_fire_time(fire, fire)
+        offset = (fire - T0).total_seconds() - 60 * cycle
+        assert 0 <= offset <= 3, (cycle, offset)
+    assert trigger.get_next_fire_time(None, T0 + timedelta(seconds=61)) >= T0 + timedelta(seconds=120)
