@@ -94,10 +94,23 @@ def crawl(ctx: click.Context, sources: tuple[str, ...]) -> None:
     if not config.sources:
         click.echo("config error: no sources configured", err=True)
         sys.exit(EXIT_CONFIG)
+    refuse_beside_daemon(config)
     result = run_pass(config, path, list(sources))
     print_pass(result)
     print_upkeep_after(config, result)
     sys.exit(EXIT_OK if result.crawl.any_read else EXIT_ALL_FAILED)
+
+
+def refuse_beside_daemon(config: Config) -> None:
+    """A crawl beside a running daemon could send an alert twice: one of them per database."""
+    from pipeline.lock import holder
+
+    pid = holder(config.database_path)
+    if pid is not None:
+        who = f"process {pid}" if pid > 0 else "another process"
+        click.echo(f"newswatch run ({who}) is already running on {config.database_path}; "
+                   "it crawls on its own schedule", err=True)
+        sys.exit(EXIT_CONFIG)
 
 
 def print_upkeep_after(config: Config, result: PassResult) -> None:

@@ -268,7 +268,8 @@ class Daemon:
             spread = jitter_for(interval_of(self.config.source(oldest), datetime.now(timezone.utc)))
         except KeyError:
             return True
-        budget = min(spread, MAX_HOLD_S) - waited
+        # + two polls: a source due at the very end of the spread fires a moment late
+        budget = min(spread, MAX_HOLD_S) + 2 * POLL_S - waited
         if budget <= 0:
             return True
         horizon = datetime.now(timezone.utc).timestamp() + budget

@@ -62,3 +62,12 @@ class DaemonLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def holder(database: Path) -> int | None:
+    """The PID of the daemon running on `database`, or None (takes and drops the lock at once)."""
+    try:
+        DaemonLock(database).acquire().release()
+    except LockHeld as held:
+        return held.pid or -1
+    return None

@@ -114,6 +114,8 @@ def test_new_item_is_alerted_within_12s_second_daemon_refuses_sigterm_exits(tmp_
     second = newswatch("--config", str(config), "run", timeout=60)
     assert second.returncode == 1
     assert f"process {daemon.pid}" in second.stderr and "already running" in second.stderr
+    beside = newswatch("--config", str(config), "crawl", timeout=60)
+    assert beside.returncode == 2 and f"process {daemon.pid}" in beside.stderr
 
     feed = site.resolve("/feed.xml").body.decode()
     site.routes["/business/hikvision-contract.html"] = NEW_PAGE
