@@ -10,6 +10,8 @@ from typing import Callable
 
 from alerts.render import render, subject
 from pipeline.config import EmailChannelConfig
+from pipeline.digest import DigestMessage
+from pipeline.health import Notice
 from pipeline.message import AlertMessage, DeliveryError
 
 SmtpFactory = Callable[[EmailChannelConfig], smtplib.SMTP]
@@ -32,14 +34,20 @@ def connect_smtp(config: EmailChannelConfig) -> smtplib.SMTP:
 
 
 def build_email(config: EmailChannelConfig, message: AlertMessage) -> EmailMessage:
+    return compose(config, subject(message), render("email.txt", message), render("email.html", message))
+
+
+def compose(config: EmailChannelConfig, subject_line: str, text: str, html: str | None = None) -> EmailMessage:
+    """Headers and a text (+ HTML) body; the subject must already be header-safe (`one_line`)."""
     email = EmailMessage()
-    email["Subject"] = subject(message)
+    email["Subject"] = subject_line
     email["From"] = config.from_
     email["To"] = ", ".join(config.to)
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = make_msgid(domain=config.from_.rpartition("@")[2] or None)
-    email.set_content(render("email.txt", message))
-    email.add_alternative(render("email.html", message), subtype="html")
+    email.set_content(text)
+    if html is not None:
+        email.add_alternative(html, subtype="html")
     return email
 
 
@@ -50,7 +58,19 @@ class EmailChannel:
         self.connect = connect
 
     def send(self, message: AlertMessage) -> None:
-        email = build_email(self.config, message)
+        self.transmit(build_email(self.config, message))
+
+    def send_digest(self, digest: DigestMessage) -> None:
+        from alerts.digest_render import digest_html, digest_subject, digest_text
+
+        self.transmit(compose(self.config, digest_subject(digest), digest_text(digest), digest_html(digest)))
+
+    def send_notice(self, notice: Notice) -> None:
+        from alerts.digest_render import notice_subject, notice_text
+
+        self.transmit(compose(self.config, notice_subject(notice), notice_text(notice)))
+
+    def transmit(self, email: EmailMessage) -> None:
         try:
             client = self.connect(self.config)
             try:

@@ -55,3 +55,8 @@ def _environment() -> jinja2.Environment:
 
 def render(template: str, message: AlertMessage) -> str:
     return _environment().get_template(template).render(m=message)
+
+
+def render_template(template: str, **values: object) -> str:
+    """Any bundled template with the same environment (autoescaped HTML, highlight helper)."""
+    return _environment().get_template(template).render(**values)

@@ -9,6 +9,8 @@ from slack_sdk.webhook import WebhookClient
 
 from alerts.render import split_highlight
 from pipeline.config import SlackChannelConfig
+from pipeline.digest import DigestMessage
+from pipeline.health import Notice
 from pipeline.message import AlertMessage, DeliveryError
 
 
@@ -23,14 +25,18 @@ def _snippet(snippet: str, alias: str) -> str:
     )
 
 
-def _link(url: str, text: str) -> str:
+snippet_mrkdwn = _snippet
+
+
+def link(url: str, title: str) -> str:
+    """A Slack link whose URL cannot end the link early and whose title is escaped."""
     safe = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
-    return f"<{safe}|{escape(text)}>"
+    return f"<{safe}|{escape(title)}>"
 
 
 def _outlets(message: AlertMessage) -> str:
     """'Covered by 3 outlets: wire-daily, metro-herald, asia-markets', each linked to its copy."""
-    links = ", ".join(_link(o.url, o.source) for o in message.outlets[:20])
+    links = ", ".join(link(o.url, o.source) for o in message.outlets[:20])
     more = f" and {len(message.outlets) - 20} more" if len(message.outlets) > 20 else ""
     return f"Covered by {len(message.outlets)} outlets: {links}{more}"
 
@@ -44,7 +50,7 @@ def build_payload(message: AlertMessage) -> dict[str, Any]:
         for m in message.mentions[:10]
     ]
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{_link(message.url, message.title)}*{paywall}"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{link(message.url, message.title)}*{paywall}"}},
         {
             "type": "context",
             "elements": [
@@ -75,7 +81,19 @@ class SlackChannel:
         )
 
     def send(self, message: AlertMessage) -> None:
-        payload = build_payload(message)
+        self.post(build_payload(message))
+
+    def send_digest(self, digest: DigestMessage) -> None:
+        from alerts.digest_render import digest_slack_payload
+
+        self.post(digest_slack_payload(digest))
+
+    def send_notice(self, notice: Notice) -> None:
+        from alerts.digest_render import notice_slack_payload
+
+        self.post(notice_slack_payload(notice))
+
+    def post(self, payload: dict[str, Any]) -> None:
         try:
             response = self.client.send(text=payload["text"], blocks=payload["blocks"])
         except Exception as exc:  # the SDK raises several URL/OS error types

@@ -25,9 +25,12 @@ def main(argv: list[str]) -> int:
     store = Store.open(config.database_path)
     session = CrawlSession(config, store, sources)
     process = CrawlerProcess(build_settings(config.fetch), install_root_handler=True)
-    process.crawl(FeedSpider, session=session)
+    crawler = process.create_crawler(FeedSpider)
+    process.crawl(crawler, session=session)
     process.start()
-    session.finish().write(Path(report_path))
+    # Stopped by a signal ("shutdown"): pages may be left unfetched, so no validators are stored.
+    complete = crawler.stats.get_value("finish_reason") == "finished"
+    session.finish(complete).write(Path(report_path))
     store.close()
     return 0
 

@@ -101,9 +101,40 @@ def crawl(ctx: click.Context, sources: tuple[str, ...]) -> None:
     if not config.sources:
         click.echo("config error: no sources configured", err=True)
         sys.exit(EXIT_CONFIG)
+    refuse_beside_daemon(config)
     result = run_pass(config, path, list(sources))
     print_pass(result)
+    print_upkeep_after(config, result)
     sys.exit(EXIT_OK if result.crawl.any_read else EXIT_ALL_FAILED)
+
+
+def refuse_beside_daemon(config: Config) -> None:
+    """A crawl beside a running daemon could send an alert twice: one of them per database."""
+    from pipeline.lock import holder
+
+    pid = holder(config.database_path)
+    if pid is not None:
+        who = f"process {pid}" if pid > 0 else "another process"
+        click.echo(f"newswatch run ({who}) is already running on {config.database_path}; "
+                   "it crawls on its own schedule", err=True)
+        sys.exit(EXIT_CONFIG)
+
+
+def print_upkeep_after(config: Config, result: PassResult) -> None:
+    """Source health, admin notices and due digests: cron users get them from `crawl` too."""
+    from datetime import datetime, timezone
+
+    from alerts import build_channels
+    from pipeline.cli_ops import echo_upkeep
+    from pipeline.upkeep import after_pass
+
+    store = Store.open(config.database_path)
+    try:
+        upkeep = after_pass(config, store, build_channels(config.channels), result.crawl,
+                            datetime.now(timezone.utc))
+    finally:
+        store.close()
+    echo_upkeep(upkeep)
 
 
 @main.command()
@@ -115,7 +146,8 @@ def check(ctx: click.Context) -> None:
     click.echo(f"database: {config.database_path}")
     click.echo(f"sources ({len(config.sources)}):")
     for source in config.sources:
-        click.echo(f"  {source.name}: {source.feed} every {source.every:g}s")
+        when = f"cron {source.cron!r} {source.timezone or 'UTC'}" if source.cron else f"every {source.every:g}s"
+        click.echo(f"  {source.name}: {source.feed} {when}")
     click.echo(f"entities ({len(config.watchlist)}):")
     for entity in config.watchlist[:50]:
         weak = f", weak: {', '.join(entity.weak_aliases)}" if entity.weak_aliases else ""
@@ -124,8 +156,9 @@ def check(ctx: click.Context) -> None:
         click.echo(f"  … and {len(config.watchlist) - 50} more")
     click.echo(f"rules ({len(config.alerts)}):")
     for rule in config.alerts:
+        digest = f" (digest {rule.digest})" if rule.digest else ""
         click.echo(
-            f"  {rule.name}: {', '.join(config.rule_entities(rule))} -> {', '.join(rule.channels)}"
+            f"  {rule.name}: {', '.join(config.rule_entities(rule))} -> {', '.join(rule.channels)}{digest}"
         )
     click.echo(f"channels ({len(config.channels)}):")
     for name, channel in config.channels.items():
@@ -240,6 +273,15 @@ def demo(directory: str) -> None:
 
     sys.exit(run_demo(Path(directory)))
 
+
+def _add_operations() -> None:
+    from pipeline.cli_ops import alerts_group, run, stats
+
+    for command in (run, stats, alerts_group):
+        main.add_command(command)
+
+
+_add_operations()
 
 if __name__ == "__main__":
     main()

@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+    model_validator,
+)
+
+from pipeline import schedule
 
 DEFAULT_CONFIG = "config.yaml"
 _ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
@@ -45,6 +50,20 @@ def parse_duration(value: str | int | float) -> float:
     return seconds
 
 
+def _time_zone(value: str) -> str:
+    schedule.zone(value)
+    return value
+
+
+def _cron(value: str) -> str:
+    schedule.cron_trigger(value)
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+CronExpression = Annotated[str, AfterValidator(_cron)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -63,11 +82,20 @@ class SourceConfig(_Strict):
     name: Annotated[str, Field(min_length=1)]
     feed: str
     every: float = 1800.0
+    cron: CronExpression | None = None
+    timezone: TimeZoneName | None = None
+    expect_new_within: float | None = None
 
-    @field_validator("every", mode="before")
+    @field_validator("every", "expect_new_within", mode="before")
     @classmethod
-    def _duration(cls, value: Any) -> float:
-        return parse_duration(value)
+    def _duration(cls, value: Any) -> float | None:
+        return None if value is None else parse_duration(value)
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> "SourceConfig":
+        if self.cron is not None and "every" in self.model_fields_set:
+            raise ValueError("give either every or cron, not both")
+        return self
 
     @field_validator("feed")
     @classmethod
@@ -112,6 +140,15 @@ class AlertRuleConfig(_Strict):
     query: str | None = None
     min_mentions: Annotated[int, Field(ge=1)] = 1
     in_title: bool = False
+    timezone: TimeZoneName | None = None  # of the digest schedule (declared first: `digest` reads it)
+    digest: str | None = None  # None: one alert per article, at once
+
+    @field_validator("digest")
+    @classmethod
+    def _digest(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:
+            schedule.parse_digest(value, info.data.get("timezone"))
+        return value
 
 
 class EmailChannelConfig(_Strict):
@@ -165,6 +202,8 @@ class Config(_Strict):
     alerts: list[AlertRuleConfig] = []
     channels: dict[str, ChannelConfig] = {}
     stories: StoriesConfig = StoriesConfig()
+    admin_channel: str | None = None
+    source_down_after: Annotated[int, Field(ge=1)] = 5
     base_dir: Path = Field(default=Path("."), exclude=True)
     # Where each watchlist entity was defined ("watchlist[0]" or "file.csv:12"), for messages.
     entity_origins: dict[str, str] = Field(default_factory=dict, exclude=True)
@@ -299,6 +338,8 @@ def _cross_reference_errors(config: Config) -> list[str]:
                 parse_query(rule.query, entity_names)
             except QueryError as exc:
                 errors.append(f"alerts[{index}].query: {exc}")
+    if config.admin_channel is not None and config.admin_channel not in config.channels:
+        errors.append(f"admin_channel: no channel named {config.admin_channel!r}")
     return errors
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Callable, Mapping
 
 from pipeline.message import AlertMessage, Channel, DeliveryError, MentionLine, Outlet
 from pipeline.store import PendingAlert, Store
@@ -65,9 +65,16 @@ def deliver_pending(
     channels: Mapping[str, Channel],
     rule_entities: Mapping[str, set[str]] | None = None,
     max_attempts: int = MAX_ATTEMPTS,
+    include: Callable[[PendingAlert], bool] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> DeliveryReport:
+    """`include` picks which alerts go now (digest rules wait); `stop` ends between two alerts."""
     report = DeliveryReport()
     for alert in store.pending_alerts(max_attempts):
+        if include is not None and not include(alert):
+            continue
+        if stop is not None and stop():
+            break
         channel = channels.get(alert.channel)
         if channel is None:
             store.mark_failed(alert.id, f"channel {alert.channel!r} is not configured")

@@ -146,12 +146,19 @@ class CrawlSession:
             report.rejected_pages += 1
         return result
 
-    def finish(self) -> CrawlReport:
-        """Store feed validators only for feeds whose new pages were all processed."""
+    def finish(self, complete: bool = True) -> CrawlReport:
+        """Store feed validators only for feeds whose new pages were all processed.
+
+        `complete` is False when the crawl was stopped early: its feeds' unfetched pages must be
+        fetched next time, so no validator is stored for any of them.
+        """
         for report in self.report.sources.values():
             if report.status != READ:
                 continue
-            if report.failed_pages:
+            if not complete:
+                self.store.record_source(report.name, "200", "crawl stopped before all pages were fetched",
+                                         etag=None, last_modified=None)
+            elif report.failed_pages:
                 self.store.record_source(
                     report.name, "200",
                     f"{report.failed_pages} page(s) failed and will be retried: "

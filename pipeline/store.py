@@ -495,3 +495,33 @@ class Store:
     def transaction(self) -> Iterator[Database]:
         with self.db.atomic() as db:
             yield db
+
+
+# --- issue 5: source health and the admin outbox (appended; earlier migrations never change) ---
+
+
+@MIGRATIONS(name="0020_source_health")
+def _source_health(db: Database) -> None:
+    # What `newswatch stats`, backoff and the admin notices need to know about each source.
+    sources = db["sources"]
+    for column, kind in (
+        ("last_success", str), ("last_new_article", str), ("next_attempt", str),
+        ("down_since", str), ("silent_since", str), ("health_since", str),
+    ):
+        sources.add_column(column, kind)
+    sources.add_column("consecutive_failures", int, not_null_default=0)
+
+
+@MIGRATIONS(name="0021_admin_notices")
+def _admin_notices(db: Database) -> None:
+    # "source down" / "recovered" / "source silent": an outbox of its own, retried like alerts.
+    db["notices"].create(
+        {
+            "id": int, "source": str, "kind": str, "text": str, "status": str, "attempts": int,
+            "created_at": str, "sent_at": str, "last_error": str,
+        },
+        pk="id",
+        not_null={"source", "kind", "text", "status", "attempts", "created_at"},
+        defaults={"status": "pending", "attempts": 0},
+    )
+    db["notices"].create_index(["status"])
