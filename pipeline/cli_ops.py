@@ -18,7 +18,7 @@ from pipeline.health import Notice
 from pipeline.lock import DaemonLock, LockHeld
 from pipeline.logs import Totals, setup_logging
 from pipeline.message import AlertMessage, DeliveryError, MentionLine
-from pipeline.store import Store, StoreError
+from pipeline.store import Store
 from pipeline.upkeep import UpkeepReport
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
@@ -38,11 +38,9 @@ SAMPLE = AlertMessage(
 
 
 def _open_store(config: Config) -> Store:
-    try:
-        return Store.open(config.database_path)
-    except StoreError as exc:
-        click.echo(f"database error: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
+    from pipeline.cli import open_store  # cli registers this module's commands: import late
+
+    return open_store(config)
 
 
 @click.command()
