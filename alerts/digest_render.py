@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from alerts.render import one_line, render_template
-from alerts.slack import escape, link, snippet_mrkdwn
+from alerts.slack import escape, link, outlets_mrkdwn, snippet_mrkdwn
 from pipeline.digest import DigestMessage
 from pipeline.health import Notice
 
@@ -43,6 +43,8 @@ def digest_slack_payload(digest: DigestMessage) -> dict[str, Any]:
             line = f"• *{link(m.url, m.title)}*{paywall} · {escape(m.source)} · {escape(m.published or 'date unknown')}"
             if m.mentions:
                 line += f"\n    {snippet_mrkdwn(m.mentions[0].snippet, m.mentions[0].alias)}"
+            if len(m.outlets) > 1:
+                line += f"\n    {outlets_mrkdwn(m)}"
             lines.append(line)
         text = f"*{escape(group.entity)}* ({len(group.messages)})\n" + "\n".join(lines)
         if len(text) > SLACK_SECTION_CHARS:

@@ -34,7 +34,7 @@ def link(url: str, title: str) -> str:
     return f"<{safe}|{escape(title)}>"
 
 
-def _outlets(message: AlertMessage) -> str:
+def outlets_mrkdwn(message: AlertMessage) -> str:
     """'Covered by 3 outlets: wire-daily, metro-herald, asia-markets', each linked to its copy."""
     links = ", ".join(link(o.url, o.source) for o in message.outlets[:20])
     more = f" and {len(message.outlets) - 20} more" if len(message.outlets) > 20 else ""
@@ -66,7 +66,7 @@ def build_payload(message: AlertMessage) -> dict[str, Any]:
     if lines:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}})
     if len(message.outlets) > 1:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _outlets(message)}]})
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": outlets_mrkdwn(message)}]})
     return {"text": f"newswatch: {entities}: {title}{paywall}", "blocks": blocks}
 
 

@@ -266,3 +266,20 @@ def test_interval_jitter_does_not_accumulate_from_cycle_to_cycle():
         offset = (fire - T0).total_seconds() - 60 * cycle
         assert 0 <= offset <= 3, (cycle, offset)
     assert trigger.get_next_fire_time(None, T0 + timedelta(seconds=61)) >= T0 + timedelta(seconds=120)
+
+
+def test_digest_lists_each_story_once_with_all_its_outlets():
+    from dataclasses import replace
+
+    from alerts.digest_render import digest_html
+    from pipeline.message import Outlet
+
+    story = replace(message("Wire story", "Hikvision"), outlets=[
+        Outlet("wire-daily", "https://wire.example/a", "Wire story"),
+        Outlet("metro-herald", "https://metro.example/b", "Camera giant hit by rules")])
+    digest = DigestMessage("r", "hourly", group_messages([(story, "2026-01-02")]))
+    text = digest_text(digest)
+    assert text.count("* Wire story") == 1
+    assert "Covered by 2 outlets: wire-daily (https://wire.example/a), metro-herald (https://metro.example/b)" in text
+    assert '<a href="https://metro.example/b">metro-herald</a>' in digest_html(digest)
+    assert "Covered by 2 outlets" in str(digest_slack_payload(digest))
