@@ -40,12 +40,16 @@ order by al.created_at desc, al.id desc
 """
 
 SOURCE_HEALTH = """
-select s.name as source, s.last_status, s.last_checked, s.last_error,
+select s.name as source,
+       case when s.down_since is not null then 'down' when s.silent_since is not null then 'silent'
+            when s.consecutive_failures > 0 then 'failing' else 'ok' end as health,
+       s.consecutive_failures, s.last_success, s.last_error, s.last_status, s.last_checked,
+       s.next_attempt, s.last_new_article,
        (select count(*) from articles a where a.source = s.name) as articles,
-       (select max(a.fetched_at) from articles a where a.source = s.name) as last_new_article,
-       s.etag is not null or s.last_modified is not null as conditional_get
+       (select count(*) from articles a where a.source = s.name
+          and a.fetched_at >= datetime('now', '-1 day')) as articles_last_day
 from sources s
-order by s.last_status != '200' and s.last_status != '304' desc, s.name
+order by s.consecutive_failures desc, s.name
 """
 
 STORIES_SEVERAL_OUTLETS = """
@@ -114,7 +118,7 @@ def metadata(database: str) -> dict[str, Any]:
                     },
                     "sources": {
                         "title": "Sources",
-                        "description": "Per-source fetch state.",
+                        "description": "Per-source fetch state and health (failures, backoff, last new article).",
                         "facets": ["last_status"],
                     },
                     "stories": {
@@ -130,6 +134,12 @@ def metadata(database: str) -> dict[str, Any]:
                     },
                     "story_signatures": {"hidden": True},
                     "seen": {"hidden": True},
+                    "notices": {
+                        "title": "Admin notices",
+                        "description": "Source down, recovered and silent notices sent to the admin channel.",
+                        "sort_desc": "created_at",
+                        "facets": ["kind", "status", "source"],
+                    },
                     "boilerplate_lines": {
                         "title": "Learned boilerplate",
                         "description": "Per site, how many distinct articles carried each line.",

@@ -115,7 +115,8 @@ def test_facets_labels_and_canned_queries_are_served(served):
     alerts = get_json(f"{base}/news/alerts_sent_and_failed.json?_shape=objects&status=sent")
     assert len(alerts["rows"]) == 3
     health = get_json(f"{base}/news/source_health.json?_shape=objects")
-    assert {r["source"] for r in health["rows"]} == {"abw", "dtm"}
+    assert {r["source"]: r["health"] for r in health["rows"]} == {"abw": "ok", "dtm": "ok"}
+    assert all(r["articles"] >= 2 for r in health["rows"])
     # mentions show the article's headline as the label of article_id
     mentions = get_json(f"{base}/news/mentions.json?_shape=objects&_labels=on")
     assert any(r["article_id"]["label"].startswith("NGOs urge") for r in mentions["rows"])
