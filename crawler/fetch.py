@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 
 from crawler.settings import build_settings
 from pipeline.config import load_config
-from pipeline.session import describe_failure
+from pipeline.report import describe_failure
 
 
 class PageSpider(scrapy.Spider):

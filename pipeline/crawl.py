@@ -19,7 +19,7 @@ from pipeline.config import Config
 from pipeline.deliver import DeliveryReport, deliver_pending
 from pipeline.digest import instant_only
 from pipeline.message import Channel
-from pipeline.session import CrawlReport
+from pipeline.report import CrawlReport
 from pipeline.store import Store
 
 CRAWL_TIMEOUT_S = 3600

@@ -49,7 +49,7 @@ from pipeline.digest import instant_only
 from pipeline.health import Notice, deliver_notices, may_try, queue_notice
 from pipeline.logs import Totals, event
 from pipeline.schedule import SteadyIntervalTrigger, cron_trigger, jitter_for
-from pipeline.session import CrawlReport
+from pipeline.report import CrawlReport
 from pipeline.store import Store
 from pipeline.upkeep import UpkeepReport, after_pass, interval_of, maintenance
 

@@ -17,7 +17,7 @@ from typing import Callable, Mapping, Protocol
 from pipeline.config import Config, SourceConfig
 from pipeline.message import DeliveryError
 from pipeline.schedule import backoff_s
-from pipeline.session import CrawlReport
+from pipeline.report import CrawlReport
 from pipeline.store import Store
 
 MAX_NOTICE_ATTEMPTS = 10

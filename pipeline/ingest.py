@@ -59,10 +59,11 @@ def build_story_index(store: Store, rules: StoryRules, now: float) -> StoryIndex
     since = now - rules.window_seconds
     index = StoryIndex(rules)
     since_iso = datetime.fromtimestamp(since, timezone.utc).replace(microsecond=0).isoformat()
-    for article_id, text in store.unsigned_articles(since_iso):
+    signed = []
+    for article_id, text, fetched_at in store.unsigned_articles(since_iso):
         sketch = index.sketch(text)
-        seen_at = store.article(article_id)["fetched_at"]
-        store.save_signature(article_id, sketch.to_blob(), sketch.size, seen_at)
+        signed.append((article_id, sketch.to_blob(), sketch.size, fetched_at))
+    store.save_signatures(signed)
     return StoryIndex.build(rules, store.story_signatures(since))
 
 

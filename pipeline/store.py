@@ -394,17 +394,19 @@ class Store:
             [since_epoch],
         )
 
-    def unsigned_articles(self, since: str) -> list[tuple[int, str]]:
-        """(id, text) of articles fetched since then that have no signature (stored before stories)."""
+    def unsigned_articles(self, since: str) -> list[tuple[int, str, str]]:
+        """(id, text, fetched_at) of articles fetched since then that have no signature yet."""
         return self.db.execute(
-            "select id, text from articles where fetched_at >= ? and id not in"
+            "select id, text, fetched_at from articles where fetched_at >= ? and id not in"
             " (select article_id from story_signatures)",
             [since],
         ).fetchall()
 
-    def save_signature(self, article_id: int, signature: bytes, shingles: int, seen_at: str) -> None:
+    def save_signatures(self, rows: Iterable[tuple[int, bytes, int, str]]) -> None:
+        """(article_id, signature, shingles, seen_at) rows, in one transaction."""
         with self.db.atomic():
-            self._write_signature(article_id, signature, shingles, seen_at)
+            for article_id, signature, shingles, seen_at in rows:
+                self._write_signature(article_id, signature, shingles, seen_at)
 
     def story_outlets(self, article_id: int) -> list[dict[str, Any]]:
         """Every copy in this article's story, first seen first: source, url, title."""

@@ -16,7 +16,7 @@ from pipeline.deliver import DeliveryReport, deliver_pending
 from pipeline.digest import DigestReport, deliver_digests, instant_only
 from pipeline.health import Notice, check_silent, deliver_notices, record_pass
 from pipeline.schedule import cron_trigger, trigger_interval
-from pipeline.session import CrawlReport
+from pipeline.report import CrawlReport
 from pipeline.store import Store
 
 

@@ -18,7 +18,7 @@ from pipeline.lock import DaemonLock, LockHeld
 from pipeline.match import Mention
 from pipeline.message import AlertMessage, MentionLine
 from pipeline.schedule import backoff_s, parse_digest
-from pipeline.session import CrawlReport, SourceReport
+from pipeline.report import CrawlReport, SourceReport
 from pipeline.stats import render_stats
 from pipeline.store import NewArticle, Store
 
