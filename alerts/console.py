@@ -1,41 +1,34 @@
-"""Console channel: prints the alert (used by `newswatch demo`)."""
+"""Console channel: prints each message (used by `newswatch demo`)."""
 
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import Literal, TextIO
 
-from alerts.render import render
-from pipeline.config import ConsoleChannelConfig
-from pipeline.digest import DigestMessage
-from pipeline.health import Notice
-from pipeline.message import AlertMessage
+from alerts.render import text
+from alerts.settings import ChannelSettings
+from pipeline.models import AlertMessage, DigestMessage, Message
+
+
+class ConsoleSettings(ChannelSettings):
+    type: Literal["console"]
+
+
+def banner(channel: str, message: Message) -> str:
+    if isinstance(message, AlertMessage):
+        return f"=== ALERT ({channel}, rule {message.rule}) ==="
+    if isinstance(message, DigestMessage):
+        return f"=== DIGEST ({channel}, rule {message.rule}) ==="
+    return f"=== NOTICE ({channel}) ==="
 
 
 class ConsoleChannel:
-    def __init__(self, name: str, config: ConsoleChannelConfig, stream: TextIO | None = None):
+    def __init__(self, name: str, config: ConsoleSettings, stream: TextIO | None = None):
         self.name = name
         self.config = config
         self.stream = stream
 
-    def send(self, message: AlertMessage) -> None:
+    def send(self, message: Message) -> None:
         stream = self.stream or sys.stdout
-        stream.write(f"=== ALERT ({self.name}, rule {message.rule}) ===\n")
-        stream.write(render("email.txt", message))
-        stream.write("\n")
-        stream.flush()
-
-    def send_digest(self, digest: DigestMessage) -> None:
-        from alerts.digest_render import digest_text
-
-        self.write(f"=== DIGEST ({self.name}, rule {digest.rule}) ===\n{digest_text(digest)}\n")
-
-    def send_notice(self, notice: Notice) -> None:
-        from alerts.digest_render import notice_text
-
-        self.write(f"=== NOTICE ({self.name}) ===\n{notice_text(notice)}\n")
-
-    def write(self, text: str) -> None:
-        stream = self.stream or sys.stdout
-        stream.write(text)
+        stream.write(f"{banner(self.name, message)}\n{text(message)}\n")
         stream.flush()

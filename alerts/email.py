@@ -6,18 +6,31 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Callable
+from typing import Annotated, Callable, Literal
 
-from alerts.render import render, subject
-from pipeline.config import EmailChannelConfig
-from pipeline.digest import DigestMessage
-from pipeline.health import Notice
-from pipeline.message import AlertMessage, DeliveryError
+from pydantic import Field
 
-SmtpFactory = Callable[[EmailChannelConfig], smtplib.SMTP]
+from alerts.render import html, subject, text
+from alerts.settings import ChannelSettings
+from pipeline.models import DeliveryError, Message
 
 
-def connect_smtp(config: EmailChannelConfig) -> smtplib.SMTP:
+class EmailSettings(ChannelSettings):
+    type: Literal["email"]
+    smtp_host: str
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: str | None = None
+    from_: Annotated[str, Field(alias="from")]
+    to: Annotated[list[str], Field(min_length=1)]
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+
+
+SmtpFactory = Callable[[EmailSettings], smtplib.SMTP]
+
+
+def connect_smtp(config: EmailSettings) -> smtplib.SMTP:
     """The real transport: an SMTP connection secured as the config says, logged in if asked."""
     if config.security == "ssl":
         client: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -33,44 +46,29 @@ def connect_smtp(config: EmailChannelConfig) -> smtplib.SMTP:
     return client
 
 
-def build_email(config: EmailChannelConfig, message: AlertMessage) -> EmailMessage:
-    return compose(config, subject(message), render("email.txt", message), render("email.html", message))
-
-
-def compose(config: EmailChannelConfig, subject_line: str, text: str, html: str | None = None) -> EmailMessage:
-    """Headers and a text (+ HTML) body; the subject must already be header-safe (`one_line`)."""
+def build_email(config: EmailSettings, message: Message) -> EmailMessage:
+    """Headers and a text (+ HTML) body; the subject is header-safe (`one_line`)."""
     email = EmailMessage()
-    email["Subject"] = subject_line
+    email["Subject"] = subject(message)
     email["From"] = config.from_
     email["To"] = ", ".join(config.to)
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = make_msgid(domain=config.from_.rpartition("@")[2] or None)
-    email.set_content(text)
-    if html is not None:
-        email.add_alternative(html, subtype="html")
+    email.set_content(text(message))
+    body = html(message)
+    if body is not None:
+        email.add_alternative(body, subtype="html")
     return email
 
 
 class EmailChannel:
-    def __init__(self, name: str, config: EmailChannelConfig, connect: SmtpFactory = connect_smtp):
+    def __init__(self, name: str, config: EmailSettings, connect: SmtpFactory = connect_smtp):
         self.name = name
         self.config = config
         self.connect = connect
 
-    def send(self, message: AlertMessage) -> None:
-        self.transmit(build_email(self.config, message))
-
-    def send_digest(self, digest: DigestMessage) -> None:
-        from alerts.digest_render import digest_html, digest_subject, digest_text
-
-        self.transmit(compose(self.config, digest_subject(digest), digest_text(digest), digest_html(digest)))
-
-    def send_notice(self, notice: Notice) -> None:
-        from alerts.digest_render import notice_subject, notice_text
-
-        self.transmit(compose(self.config, notice_subject(notice), notice_text(notice)))
-
-    def transmit(self, email: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
+        email = build_email(self.config, message)
         try:
             client = self.connect(self.config)
             try:

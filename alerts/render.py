@@ -1,13 +1,20 @@
-"""Rendering, apart from transport: the same AlertMessage as plain text, HTML or Slack mrkdwn."""
+"""Rendering, apart from transport: any message as a subject line, plain text or HTML.
+
+Every channel renders through here (Slack's blocks are `alerts.render_slack`), so a new channel
+implements transport only. HTML goes through autoescaped templates; subjects through `one_line`,
+so a headline cannot split a header.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, singledispatch
 
 import jinja2
 
-from pipeline.message import AlertMessage
-from pipeline.textnorm import fold, fold_term
+from pipeline.match.textnorm import fold, fold_term
+from pipeline.models import AlertMessage, DigestMessage, Message, Notice
+
+SUBJECT_CHARS = 250
 
 
 def split_highlight(snippet: str, alias: str) -> list[tuple[str, bool]]:
@@ -34,12 +41,6 @@ def one_line(text: str) -> str:
     return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
-def subject(message: AlertMessage) -> str:
-    entities = ", ".join(message.entities) or message.rule
-    marker = " [paywalled]" if message.paywalled else ""
-    return one_line(f"[newswatch] {entities}: {message.title}{marker}")[:250]
-
-
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -53,10 +54,66 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render(template: str, message: AlertMessage) -> str:
-    return _environment().get_template(template).render(m=message)
-
-
 def render_template(template: str, **values: object) -> str:
     """Any bundled template with the same environment (autoescaped HTML, highlight helper)."""
     return _environment().get_template(template).render(**values)
+
+
+@singledispatch
+def subject(message: Message) -> str:
+    raise TypeError(f"no subject for {type(message).__name__}")
+
+
+@subject.register
+def _(message: AlertMessage) -> str:
+    entities = ", ".join(message.entities) or message.rule
+    marker = " [paywalled]" if message.paywalled else ""
+    return one_line(f"[newswatch] {entities}: {message.title}{marker}")[:SUBJECT_CHARS]
+
+
+@subject.register
+def _(message: DigestMessage) -> str:
+    counts = ", ".join(f"{g.entity} {len(g.messages)}" for g in message.groups)
+    plural = "s" if message.count != 1 else ""
+    return one_line(f"[newswatch] digest {message.rule}: {message.count} article{plural} ({counts})")[:SUBJECT_CHARS]
+
+
+@subject.register
+def _(message: Notice) -> str:
+    return one_line(f"[newswatch] {message.headline}")[:SUBJECT_CHARS]
+
+
+@singledispatch
+def text(message: Message) -> str:
+    raise TypeError(f"no text for {type(message).__name__}")
+
+
+@text.register
+def _(message: AlertMessage) -> str:
+    return render_template("email.txt", m=message)
+
+
+@text.register
+def _(message: DigestMessage) -> str:
+    return render_template("digest.txt", d=message)
+
+
+@text.register
+def _(message: Notice) -> str:
+    return f"{message.headline}\n\n{message.text}\n\n-- \nnewswatch source health\n"
+
+
+@singledispatch
+def html(message: Message) -> str | None:
+    """The HTML part, or None where plain text says it all (notices)."""
+    return None
+
+
+@html.register
+def _(message: AlertMessage) -> str:
+    return render_template("email.html", m=message)
+
+
+@html.register
+def _(message: DigestMessage) -> str:
+    return render_template("digest.html", d=message)

@@ -17,9 +17,9 @@ import scrapy
 from scrapy.crawler import CrawlerProcess
 from twisted.python.failure import Failure
 
+from crawler.failures import describe_failure
 from crawler.settings import build_settings
 from pipeline.config import load_config
-from pipeline.report import describe_failure
 
 
 class PageSpider(scrapy.Spider):

@@ -12,20 +12,20 @@ from pathlib import Path
 from scrapy.crawler import CrawlerProcess
 
 from crawler.settings import build_settings
-from crawler.spiders import FeedSpider
+from crawler.spiders import SourceSpider
 from pipeline.config import load_config
-from pipeline.session import CrawlSession
-from pipeline.store import Store
+from pipeline.ingest.session import CrawlSession
+from pipeline.store.sqlite import Store
 
 
 def main(argv: list[str]) -> int:
     config_path, report_path, *names = argv
-    config = load_config(config_path)
+    config = load_config(config_path)  # validated by the caller; channels are not needed here
     sources = [s for s in config.sources if not names or s.name in names]
     store = Store.open(config.database_path)
     session = CrawlSession(config, store, sources)
     process = CrawlerProcess(build_settings(config.fetch), install_root_handler=True)
-    crawler = process.create_crawler(FeedSpider)
+    crawler = process.create_crawler(SourceSpider)
     process.crawl(crawler, session=session)
     process.start()
     # Stopped by a signal ("shutdown"): pages may be left unfetched, so no validators are stored.

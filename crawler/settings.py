@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.config import FetchConfig
+from pipeline.config.schema import FetchConfig
 
 
 def build_settings(fetch: FetchConfig) -> dict[str, Any]:
@@ -25,7 +25,7 @@ def build_settings(fetch: FetchConfig) -> dict[str, Any]:
         "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": "WARNING",
         "LOG_ENABLED": True,
-        "NEWSWATCH_MAX_ITEMS_PER_FEED": fetch.max_items_per_feed,
+        "NEWSWATCH_MAX_ITEMS_PER_SOURCE": fetch.max_items_per_source,
         "NEWSWATCH_ALLOW_PRIVATE_NETWORKS": fetch.allow_private_networks,
         # Only http(s) is ever fetched; the other schemes' handlers are switched off.
         "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},

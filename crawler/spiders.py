@@ -1,42 +1,31 @@
-"""The feed spider: conditional GET of each source's feed, then a request per new item's page.
+"""The source spider: a conditional GET of each source's listing, then a request per new article.
 
-Decisions (which validators to send, which links are new, what a failure means) live in
-`pipeline.session.CrawlSession`; this module only speaks Scrapy.
+The listing is parsed by its kind's parser (`crawler.listings`); decisions (which validators to
+send, which links are new, what a failure means for the source) live in
+`pipeline.ingest.session.CrawlSession`. This module only speaks Scrapy.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from calendar import timegm
-from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
-import feedparser
 import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from pipeline.ingest import FetchedPage
-from pipeline.session import CrawlSession
+from crawler.failures import describe_failure
+from crawler.listings import PARSERS, Entry
+from pipeline.ingest.session import CrawlSession
+from pipeline.models import FetchedPage
 
 
-def _iso(parsed: Any) -> str | None:
-    return datetime.fromtimestamp(timegm(parsed), timezone.utc).isoformat() if parsed else None
+def header(response: Response, name: str) -> str:
+    return response.headers.get(name, b"").decode("latin-1")
 
 
-def entry_published(entry: Any) -> str | None:
-    """The feed item's own timestamp, ISO 8601 in UTC."""
-    return _iso(entry.get("published_parsed") or entry.get("updated_parsed"))
-
-
-def entry_updated(entry: Any) -> str | None:
-    """When the feed says the item last changed (<updated>, else its pubDate): a later one is refetched."""
-    return _iso(entry.get("updated_parsed") or entry.get("published_parsed"))
-
-
-class FeedSpider(scrapy.Spider):
-    name = "newswatch-feeds"
+class SourceSpider(scrapy.Spider):
+    name = "newswatch-sources"
 
     def __init__(self, session: CrawlSession, **kwargs: Any):
         super().__init__(**kwargs)
@@ -45,77 +34,59 @@ class FeedSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.session.sources:
             yield scrapy.Request(
-                source.feed,
-                callback=self.parse_feed,
-                errback=self.feed_failed,
-                headers=self.session.feed_headers(source.name),
-                meta={"source": source.name, "handle_httpstatus_list": [304]},
+                source.url,
+                callback=self.parse_listing,
+                errback=self.listing_failed,
+                headers=self.session.listing_headers(source.name),
+                meta={"source": source.name, "kind": source.kind, "handle_httpstatus_list": [304]},
                 dont_filter=True,
             )
 
-    def parse_feed(self, response: Response) -> Any:
+    def parse_listing(self, response: Response) -> Any:
         source = response.meta["source"]
         if response.status == 304:
-            self.session.feed_not_modified(source)
+            self.session.listing_not_modified(source)
             return
-        parsed = feedparser.parse(
-            response.body,
-            response_headers={
-                "content-location": response.url,
-                "content-type": response.headers.get("Content-Type", b"").decode("latin-1"),
-            },
-        )
-        if not parsed.entries and (parsed.bozo or not parsed.get("version")):
-            problem = parsed.get("bozo_exception") or "no items and no feed markup"
-            self.session.feed_unusable(source, f"not a usable feed at {response.url}: {problem}")
+        listing = PARSERS[response.meta["kind"]](response.body, response.url, header(response, "Content-Type"))
+        if listing.problem:
+            self.session.listing_unusable(source, listing.problem, response.status)
             return
-        self.session.feed_read(
-            source,
-            {
-                "etag": response.headers.get("ETag", b"").decode("latin-1"),
-                "last_modified": response.headers.get("Last-Modified", b"").decode("latin-1"),
-            },
+        self.session.listing_read(
+            source, {"etag": header(response, "ETag"), "last_modified": header(response, "Last-Modified")},
+            response.status,
         )
-        limit = self.settings.getint("NEWSWATCH_MAX_ITEMS_PER_FEED", 200)
-        for entry in parsed.entries[:limit]:
-            link = urljoin(response.url, (entry.get("link") or "").strip())
-            if urlsplit(link).scheme not in ("http", "https"):
-                continue
-            guid = entry.get("id") or None
-            updated = entry_updated(entry)
-            if not self.session.is_new(source, link, guid, updated):
-                continue
-            yield scrapy.Request(
-                link,
-                callback=self.parse_page,
-                errback=self.page_failed,
-                meta={
-                    "source": source,
-                    "guid": guid,
-                    "feed_title": entry.get("title"),
-                    "feed_published": entry_published(entry),
-                    "feed_updated": updated,
-                    "requested_url": link,
-                },
-            )
+        limit = self.settings.getint("NEWSWATCH_MAX_ITEMS_PER_SOURCE", 200)
+        for entry in listing.entries[:limit]:
+            if self.session.is_new(source, entry.url, entry.guid, entry.updated):
+                yield self.article_request(source, entry)
+
+    def article_request(self, source: str, entry: Entry) -> scrapy.Request:
+        return scrapy.Request(
+            entry.url,
+            callback=self.parse_page,
+            errback=self.page_failed,
+            meta={"source": source, "entry": entry},
+        )
 
     def parse_page(self, response: Response) -> Any:
-        meta = response.meta
+        entry: Entry = response.meta["entry"]
         yield FetchedPage(
-            source=meta["source"],
+            source=response.meta["source"],
             url=response.url,
-            requested_url=meta["requested_url"],
+            requested_url=entry.url,
             html=response.body,
-            feed_title=meta.get("feed_title"),
-            feed_published=meta.get("feed_published"),
-            guid=meta.get("guid"),
-            feed_updated=meta.get("feed_updated"),
+            entry_title=entry.title,
+            entry_published=entry.published,
+            guid=entry.guid,
+            entry_updated=entry.updated,
+            entry_author=entry.author,
+            entry_summary=entry.summary,
         )
 
-    def feed_failed(self, failure: Failure) -> None:
+    def listing_failed(self, failure: Failure) -> None:
         request = failure.request
-        self.session.feed_failed(request.meta["source"], failure.value, request.url)
+        self.session.listing_failed(request.meta["source"], *describe_failure(failure.value, request.url))
 
     def page_failed(self, failure: Failure) -> None:
         request = failure.request
-        self.session.page_failed(request.meta["source"], failure.value, request.url)
+        self.session.page_failed(request.meta["source"], describe_failure(failure.value, request.url)[1])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -18,7 +19,7 @@ from typing import Any, Iterator
 import pytest
 from aiosmtpd.controller import Controller
 
-from pipeline.site_server import DEMO_SITE, SiteServer
+from pipeline.cli.site_server import DEMO_SITE, SiteServer
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -110,6 +111,13 @@ def webhook() -> Iterator[Webhook]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def rows(database: Any, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """What a query returns from a database file (or a Store's file), through its own connection."""
+    path = getattr(database, "path", database)
+    with sqlite3.connect(path) as conn:
+        return conn.execute(sql, params).fetchall()
 
 
 def write_config(directory: Path, text: str) -> Path:

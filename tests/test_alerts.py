@@ -6,8 +6,9 @@ import pytest
 
 from alerts.email import EmailChannel
 from alerts.slack import SlackChannel
-from pipeline.config import EmailChannelConfig, SlackChannelConfig
-from pipeline.message import AlertMessage, DeliveryError, MentionLine
+from alerts.email import EmailSettings
+from alerts.slack import SlackSettings
+from pipeline.models import AlertMessage, DeliveryError, MentionLine
 
 MESSAGE = AlertMessage(
     rule="ngo-team",
@@ -23,7 +24,7 @@ MESSAGE = AlertMessage(
 
 
 def email_channel(smtp, **extra):
-    config = EmailChannelConfig.model_validate(
+    config = EmailSettings.model_validate(
         {"type": "email", "smtp_host": smtp.host, "smtp_port": smtp.port, "security": "none",
          "from": "nw@example.org", "to": ["team@example.org"], **extra}
     )
@@ -51,7 +52,7 @@ def test_email_body_has_link_source_and_escaped_highlighted_html(smtp):
 
 
 def test_email_to_a_closed_port_is_a_delivery_error():
-    config = EmailChannelConfig.model_validate(
+    config = EmailSettings.model_validate(
         {"type": "email", "smtp_host": "127.0.0.1", "smtp_port": 9, "security": "none",
          "from": "a@example.org", "to": ["b@example.org"], "timeout": 2})
     with pytest.raises(DeliveryError, match="127.0.0.1:9"):
@@ -59,7 +60,7 @@ def test_email_to_a_closed_port_is_a_delivery_error():
 
 
 def slack_channel(webhook):
-    return SlackChannel("team-slack", SlackChannelConfig(type="slack", webhook_url=webhook.url, timeout=5))
+    return SlackChannel("team-slack", SlackSettings(type="slack", webhook_url=webhook.url, timeout=5))
 
 
 def test_slack_escapes_control_characters(webhook):

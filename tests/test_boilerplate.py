@@ -4,11 +4,17 @@ import json
 
 import pytest
 
-from pipeline.ingest import FetchedPage, Ingestor
-from pipeline.match import Watchlist
-from pipeline.store import Store
+from pipeline.config import parse_config
+from pipeline.ingest.session import CrawlSession
+from pipeline.models import FetchedPage
+from pipeline.store.sqlite import Store
 from tests.conftest import newswatch
 
+SOURCES = """
+sources:
+  - {name: dtm, feed: "https://dtm.example/feed.xml"}
+  - {name: other, feed: "https://other.example/feed.xml"}
+"""
 HOUSE_LINE = "Readers in mainland China can reach us through the Lantern mirror at any hour."
 
 
@@ -25,7 +31,8 @@ def page(n: int, extra: str = HOUSE_LINE) -> bytes:
 @pytest.fixture
 def ingestor(tmp_path):
     store = Store.open(tmp_path / "db.sqlite")
-    yield Ingestor(store, Watchlist([]))
+    config = parse_config(SOURCES, tmp_path)
+    yield CrawlSession(config, store, config.sources)
     store.close()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from pipeline.site_server import Route
+from pipeline.cli.site_server import Route
 from tests.conftest import newswatch, site_config, write_config
 
 FEED_PAGES = [

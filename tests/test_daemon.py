@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from pipeline.site_server import Route
+from pipeline.cli.site_server import Route
 from tests.conftest import ROOT, newswatch, site_config, write_config
 
 NEW_ITEM = (

@@ -1,7 +1,9 @@
 """Every CLI command and every config key is documented in the README."""
 
+from alerts.email import EmailSettings
+from alerts.slack import SlackSettings
 from pipeline.cli import main
-from pipeline.config import Config, EmailChannelConfig, EntityConfig, FetchConfig, SlackChannelConfig, SourceConfig, AlertRuleConfig, StoriesConfig
+from pipeline.config import Config, EntityConfig, FetchConfig, RuleConfig, SourceConfig, StoriesConfig
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -13,7 +15,7 @@ def test_every_command_is_documented():
 
 
 def test_every_config_key_is_documented():
-    for model in (Config, FetchConfig, SourceConfig, EntityConfig, AlertRuleConfig, EmailChannelConfig, SlackChannelConfig, StoriesConfig):
+    for model in (Config, FetchConfig, SourceConfig, EntityConfig, RuleConfig, EmailSettings, SlackSettings, StoriesConfig):
         for name, field in model.model_fields.items():
             if field.exclude:
                 continue

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.extract import ExtractionError, extract
-from pipeline.site_server import DEMO_SITE
+from pipeline.extract.article import ExtractionError, extract
+from pipeline.cli.site_server import DEMO_SITE
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 
@@ -87,7 +87,7 @@ def test_article_inside_a_widget_container_is_not_pruned():
 
 
 def test_menu_shaped_text_counts_as_navigation_but_prose_does_not():
-    from pipeline.extract import looks_like_navigation
+    from pipeline.extract.article import looks_like_navigation
 
     menu = "\n".join(["Home", "News", "Sport", "Business", "Contact us", "About"] * 5)
     prose = "Hikvision shares fell sharply on Monday after the report.\nShort line\n海康威视周一股价大幅下跌，此前一份报告指出其在新疆的项目。"
@@ -105,7 +105,7 @@ def test_menu_shaped_text_counts_as_navigation_but_prose_does_not():
     "China furious at Macron for Hong Kong protest jibe [INSIGHT]",
 ])
 def test_teaser_contact_and_newsletter_lines_are_junk(line):
-    from pipeline.clean import is_junk_line
+    from pipeline.extract.clean import is_junk_line
 
     assert is_junk_line(line)
 
@@ -117,6 +117,6 @@ def test_teaser_contact_and_newsletter_lines_are_junk(line):
     "Emails seen by reporters show that the contract was signed in 2019.",
 ])
 def test_article_sentences_near_those_rules_are_kept(line):
-    from pipeline.clean import is_junk_line
+    from pipeline.extract.clean import is_junk_line
 
     assert not is_junk_line(line)

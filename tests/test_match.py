@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.match import EntitySpec, Watchlist
+from pipeline.match.watchlist import EntitySpec, Watchlist
 
 WATCHLIST = Watchlist(
     [

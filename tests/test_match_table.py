@@ -6,9 +6,9 @@ import pytest
 import yaml
 
 from pipeline.config import EntityConfig
-from pipeline.match import Watchlist
-from pipeline.query import Document, QueryError, evaluate, parse_query
-from pipeline.rules import entity_spec
+from pipeline.match.watchlist import Watchlist
+from pipeline.match.query import Document, QueryError, evaluate, parse_query
+from pipeline.config.compile import entity_spec
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MATCH = yaml.safe_load((FIXTURES / "match_cases.yaml").read_text(encoding="utf-8"))

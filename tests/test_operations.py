@@ -9,18 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from alerts.digest_render import digest_slack_payload, digest_subject, digest_text
+from alerts.render import subject, text
+from alerts.render_slack import slack_payload
+from pipeline.cli.stats import render_stats
 from pipeline.config import ConfigError, parse_config
-from pipeline.digest import DigestGroup, DigestMessage, deliver_digests, group_messages, instant_only
-from pipeline.deliver import deliver_pending
-from pipeline.health import check_silent, deliver_notices, may_try, record_pass
-from pipeline.lock import DaemonLock, LockHeld
-from pipeline.match import Mention
-from pipeline.message import AlertMessage, MentionLine
-from pipeline.schedule import backoff_s, parse_digest
-from pipeline.report import CrawlReport, SourceReport
-from pipeline.stats import render_stats
-from pipeline.store import NewArticle, Store
+from pipeline.config.schedules import parse_digest
+from pipeline.models import (
+    AlertMessage, Article, CrawlReport, DigestGroup, DigestMessage, Mention, MentionLine, Notice, SourceReport,
+)
+from pipeline.outbox.deliver import deliver_alerts, deliver_digests, deliver_notices
+from pipeline.outbox.digests import group_messages, instant_only
+from pipeline.service.health import check_silent, may_try, record_pass
+from pipeline.service.lock import DaemonLock, LockHeld
+from pipeline.service.schedule import backoff_s
+from pipeline.store.sqlite import Store
+from tests.conftest import rows
 
 T0 = datetime(2026, 3, 2, 7, 0, tzinfo=timezone.utc)
 CONFIG = """
@@ -57,13 +60,20 @@ class Inbox:
         self.alerts, self.digests, self.notices = [], [], []
 
     def send(self, message):
-        self.alerts.append(message)
+        if isinstance(message, DigestMessage):
+            self.digests.append(message)
+        elif isinstance(message, Notice):
+            self.notices.append(message)
+        else:
+            self.alerts.append(message)
 
-    def send_digest(self, digest):
-        self.digests.append(digest)
 
-    def send_notice(self, notice):
-        self.notices.append(notice)
+def counts(report):
+    return len(report.sent), len(report.failed)
+
+
+def digests_sent(report):
+    return [(s.outgoing.rule, s.outgoing.channel, s.outgoing.count) for s in report.sent]
 
 
 @pytest.fixture
@@ -125,9 +135,9 @@ def test_source_goes_down_after_n_failures_backs_off_and_recovers(store):
     back = record_pass(store, cfg, outcome("abw", True, new=1), T0 + timedelta(minutes=20), lambda s: 60)
     assert [n.kind for n in back] == ["recovered"]
     inbox = Inbox()
-    assert deliver_notices(store, {"inbox": inbox}, "inbox") == (2, 0)
+    assert counts(deliver_notices(store, {"inbox": inbox}, "inbox")) == (2, 0)
     assert [n.headline for n in inbox.notices] == ["source down: abw", "source recovered: abw"]
-    assert deliver_notices(store, {"inbox": inbox}, "inbox") == (0, 0)
+    assert counts(deliver_notices(store, {"inbox": inbox}, "inbox")) == (0, 0)
 
 
 def test_source_silent_is_noticed_once(store):
@@ -140,7 +150,8 @@ def test_source_silent_is_noticed_once(store):
 
 
 def add(store: Store, n: int, entity: str, published: str) -> None:
-    article = NewArticle(f"https://ex.org/{n}", "abw", f"Story {n} <b>", None, published, "en", "x", False)
+    article = Article(url=f"https://ex.org/{n}", source="abw", title=f"Story {n} <b>", published=published,
+                      language="en", text="x")
     mention = Mention(entity, entity, "title", 0, len(entity), f"{entity} story")
     store.add_article(article, [mention], [("now", "inbox", None), ("morning", "inbox", None)])
 
@@ -149,19 +160,18 @@ def test_digest_is_held_from_instant_delivery_and_sent_when_due_even_after_downt
     cfg, inbox = config(), Inbox()
     for n, (entity, day) in enumerate([("Hikvision", "01"), ("Dahua", "02"), ("Hikvision", "03")]):
         add(store, n, entity, f"2026-03-{day}T00:00:00+00:00")
-    store.db.execute("update alerts set created_at = ?", [(T0 - timedelta(hours=1)).isoformat()])
-    deliver_pending(store, {"inbox": inbox}, include=instant_only(cfg))
+    rows(store, "update alerts set created_at = ?", ((T0 - timedelta(hours=1)).isoformat(),))
+    deliver_alerts(store, {"inbox": inbox}, include=instant_only(cfg))
     assert len(inbox.alerts) == 3  # the instant rule only
-    entities = {"now": {"Hikvision", "Dahua"}, "morning": {"Hikvision", "Dahua"}}
-    early = deliver_digests(store, cfg, {"inbox": inbox}, entities, T0 - timedelta(minutes=1))
+    early = deliver_digests(store, cfg, {"inbox": inbox}, T0 - timedelta(minutes=1))
     assert early.sent == [] and inbox.digests == []
     # The daemon was down at 08:00 Oslo; at the next start, a day later, the digest goes out.
-    late = deliver_digests(store, cfg, {"inbox": inbox}, entities, T0 + timedelta(days=1))
-    assert late.sent == [("morning", "inbox", 3)]
+    late = deliver_digests(store, cfg, {"inbox": inbox}, T0 + timedelta(days=1))
+    assert digests_sent(late) == [("morning", "inbox", 3)]
     [digest] = inbox.digests
     assert [(g.entity, [m.title for m in g.messages]) for g in digest.groups] == [
         ("Hikvision", ["Story 2 <b>", "Story 0 <b>"]), ("Dahua", ["Story 1 <b>"])]
-    assert deliver_digests(store, cfg, {"inbox": inbox}, entities, T0 + timedelta(days=2)).sent == []
+    assert deliver_digests(store, cfg, {"inbox": inbox}, T0 + timedelta(days=2)).sent == []
 
 
 def test_digest_rendering_escapes_like_single_alerts():
@@ -169,10 +179,10 @@ def test_digest_rendering_escapes_like_single_alerts():
                              (message("Older", "Hikvision", "Dahua", "Dahua"), "2026-01-01")])
     assert [g.entity for g in groups] == ["Hikvision", "Dahua"]
     digest = DigestMessage("ngo\r\nBcc: x@example.org", "hourly", groups)
-    assert "\n" not in digest_subject(digest) and "2 articles" in digest_subject(digest)
-    payload = digest_slack_payload(digest)
+    assert "\n" not in subject(digest) and "2 articles" in subject(digest)
+    payload = slack_payload(digest)
     assert "<!channel>" not in str(payload) and "&lt;!channel&gt; &amp; co" in str(payload)
-    assert "**Hikvision**" in digest_text(DigestMessage("r", "hourly", [DigestGroup("Hikvision", groups[0].messages)]))
+    assert "**Hikvision**" in text(DigestMessage("r", "hourly", [DigestGroup("Hikvision", groups[0].messages)]))
 
 
 def test_a_second_lock_on_the_same_database_names_the_holder(tmp_path):
@@ -190,7 +200,7 @@ def test_a_killed_holder_leaves_no_lock_behind(tmp_path):
     database = tmp_path / "news.db"
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys,time; sys.path.insert(0, sys.argv[1]);"
-         "from pipeline.lock import DaemonLock; lock = DaemonLock(__import__('pathlib').Path(sys.argv[2])).acquire();"
+         "from pipeline.service.lock import DaemonLock; lock = DaemonLock(__import__('pathlib').Path(sys.argv[2])).acquire();"
          "print('held', flush=True); time.sleep(60)", str(Path(__file__).parent.parent), str(database)],
         stdout=subprocess.PIPE, text=True,
     )
@@ -221,13 +231,13 @@ def test_a_failing_step_is_logged_on_one_line_and_the_daemon_goes_on(tmp_path):
     import io
     import logging
 
-    from pipeline.daemon import Daemon
-    from pipeline.logs import setup_logging
+    from pipeline.service.daemon import Daemon
+    from pipeline.service.logs import setup_logging
 
     stream = io.StringIO()
     setup_logging(stream=stream)
     try:
-        daemon = Daemon(tmp_path / "config.yaml", config(), lambda channels: {}, config_text=CONFIG)
+        daemon = Daemon(tmp_path / "config.yaml", config(), lambda channels: {}, parse_config, config_text=CONFIG)
 
         def broken() -> None:
             raise RuntimeError("database is locked")
@@ -241,23 +251,23 @@ def test_a_failing_step_is_logged_on_one_line_and_the_daemon_goes_on(tmp_path):
 
 
 def test_a_crashing_crawl_process_is_one_notice_not_a_down_source_each(tmp_path):
-    from pipeline.crawl import CrawlError
-    from pipeline.daemon import Daemon
+    from pipeline.service.crawl import CrawlError
+    from pipeline.service.daemon import Daemon
 
     inbox = Inbox()
     daemon = Daemon(tmp_path / "config.yaml", parse_config(CONFIG, tmp_path), lambda channels: {"inbox": inbox},
-                    config_text=CONFIG)
+                    parse_config, config_text=CONFIG)
     for _ in range(4):
         daemon.crawl_crashed(CrawlError("the crawl process failed (exit 1): MemoryError"))
     assert [n.headline for n in inbox.notices] == ["source down: (crawler)"]
     assert "3 times in a row" in inbox.notices[0].text and "MemoryError" in inbox.notices[0].text
     store = Store.open(tmp_path / "newswatch.db")
-    assert store.db.execute("select count(*) from sources").fetchone() == (0,)  # no source blamed
+    assert rows(store, "select count(*) from sources") == [(0,)]  # no source blamed
     store.close()
 
 
 def test_interval_jitter_does_not_accumulate_from_cycle_to_cycle():
-    from pipeline.schedule import SteadyIntervalTrigger
+    from pipeline.service.schedule import SteadyIntervalTrigger
 
     trigger = SteadyIntervalTrigger(seconds=60, jitter=3, start_date=T0, timezone=timezone.utc)
     fire = T0
@@ -271,15 +281,15 @@ def test_interval_jitter_does_not_accumulate_from_cycle_to_cycle():
 def test_digest_lists_each_story_once_with_all_its_outlets():
     from dataclasses import replace
 
-    from alerts.digest_render import digest_html
-    from pipeline.message import Outlet
+    from alerts.render import html
+    from pipeline.models import Outlet
 
     story = replace(message("Wire story", "Hikvision"), outlets=[
         Outlet("wire-daily", "https://wire.example/a", "Wire story"),
         Outlet("metro-herald", "https://metro.example/b", "Camera giant hit by rules")])
     digest = DigestMessage("r", "hourly", group_messages([(story, "2026-01-02")]))
-    text = digest_text(digest)
-    assert text.count("* Wire story") == 1
-    assert "Covered by 2 outlets: wire-daily (https://wire.example/a), metro-herald (https://metro.example/b)" in text
-    assert '<a href="https://metro.example/b">metro-herald</a>' in digest_html(digest)
-    assert "Covered by 2 outlets" in str(digest_slack_payload(digest))
+    plain = text(digest)
+    assert plain.count("* Wire story") == 1
+    assert "Covered by 2 outlets: wire-daily (https://wire.example/a), metro-herald (https://metro.example/b)" in plain
+    assert '<a href="https://metro.example/b">metro-herald</a>' in html(digest)
+    assert "Covered by 2 outlets" in str(slack_payload(digest))

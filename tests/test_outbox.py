@@ -4,12 +4,12 @@ import sqlite3
 
 import pytest
 
-from pipeline.deliver import deliver_pending
-from pipeline.match import Mention
-from pipeline.message import DeliveryError
-from pipeline.store import NewArticle, Store
+from pipeline.models import Article, DeliveryError, Mention
+from pipeline.outbox.deliver import deliver_alerts
+from pipeline.store.sqlite import Store
+from tests.conftest import rows
 
-ARTICLE = NewArticle("https://ex.org/a", "src", "Hikvision news", None, None, "en", "Hikvision text", False)
+ARTICLE = Article(url="https://ex.org/a", source="src", title="Hikvision news", language="en", text="Hikvision text")
 MENTION = Mention("Hikvision", "Hikvision", "title", 0, 9, "Hikvision news")
 
 
@@ -41,8 +41,8 @@ def test_article_mentions_and_alerts_are_one_transaction(store):
 def test_sent_alert_is_never_sent_again(store):
     store.add_article(ARTICLE, [MENTION], [("rule", "mail", None)])
     channel = Recorder("mail")
-    assert len(deliver_pending(store, {"mail": channel}).sent) == 1
-    assert len(deliver_pending(store, {"mail": channel}).sent) == 0
+    assert len(deliver_alerts(store, {"mail": channel}).sent) == 1
+    assert len(deliver_alerts(store, {"mail": channel}).sent) == 0
     assert len(channel.sent) == 1
     assert channel.sent[0].why == "Hikvision in the title; 1 mention of Hikvision"
 
@@ -50,12 +50,12 @@ def test_sent_alert_is_never_sent_again(store):
 def test_failed_alert_records_error_and_is_retried(store):
     store.add_article(ARTICLE, [MENTION], [("rule", "mail", None)])
     channel = Recorder("mail", fail_times=1)
-    report = deliver_pending(store, {"mail": channel})
+    report = deliver_alerts(store, {"mail": channel})
     assert report.failed and not report.sent
-    row = store.db.execute("select status, attempts, last_error from alerts").fetchone()
+    [row] = rows(store, "select status, attempts, last_error from alerts")
     assert row == ("failed", 1, "smtp said 451 try later")
-    assert len(deliver_pending(store, {"mail": channel}).sent) == 1
-    assert store.db.execute("select status, attempts from alerts").fetchone() == ("sent", 2)
+    assert len(deliver_alerts(store, {"mail": channel}).sent) == 1
+    assert rows(store, "select status, attempts from alerts") == [("sent", 2)]
 
 
 def test_same_url_is_stored_once(store):
@@ -66,9 +66,9 @@ def test_same_url_is_stored_once(store):
 
 def test_full_text_search_finds_articles(store):
     store.add_article(ARTICLE, [MENTION], [])
-    hits = store.db.execute("select rowid from articles_fts where articles_fts match 'hikvision'").fetchall()
+    hits = rows(store, "select rowid from articles_fts where articles_fts match 'hikvision'")
     assert hits == [(1,)]
 
 
 def test_wal_mode_is_on(store):
-    assert store.db.execute("pragma journal_mode").fetchone()[0] == "wal"
+    assert rows(store, "pragma journal_mode")[0][0] == "wal"

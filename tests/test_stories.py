@@ -14,8 +14,8 @@ from typing import Iterator
 
 import pytest
 
-from pipeline.serve import STORIES_SEVERAL_OUTLETS
-from pipeline.site_server import Route, SiteServer
+from pipeline.cli.serve import STORIES_SEVERAL_OUTLETS
+from pipeline.cli.site_server import Route, SiteServer
 from tests.conftest import FIXTURES, newswatch, site_config, write_config
 
 STORIES = FIXTURES / "stories"

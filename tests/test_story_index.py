@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.extract import extract
-from pipeline.store import MIGRATIONS, NewArticle, Store
-from pipeline.stories import StoryIndex, StoryRules, similarity, tokens
+from pipeline.extract.article import extract
+from pipeline.models import Article
+from pipeline.store.migrations import MIGRATIONS
+from pipeline.store.sqlite import Store
+from pipeline.match.stories import StoryIndex, StoryRules, similarity, tokens
 from sqlite_utils import Database
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, rows
 
 STORIES = FIXTURES / "stories"
 PAGES = {
@@ -73,10 +75,10 @@ def test_migration_gives_existing_articles_a_story_each(tmp_path: Path):
                          "created_at": "2024-01-01T00:00:00+00:00"})
     db.close()
     store = Store.open(path)
-    assert store.db.execute("select id, title, article_count from stories").fetchall() == [(1, "Old", 1)]
-    assert store.db.execute("select story_id from articles").fetchall() == [(1,)]
-    assert store.db.execute("select story_id from alerts").fetchall() == [(1,)]
-    article = NewArticle("https://ex.org/b", "s", "New", None, None, "en", "Other text entirely", False)
-    new_id = store.add_article(article, [], [("r", "c", "why")])
+    assert rows(store, "select id, title, article_count from stories") == [(1, "Old", 1)]
+    assert rows(store, "select story_id from articles") == [(1,)]
+    assert rows(store, "select story_id from alerts") == [(1,)]
+    article = Article(url="https://ex.org/b", source="s", title="New", language="en", text="Other text entirely")
+    new_id = store.add_article(article, [], [("r", "c", "why")]).article_id
     assert store.story_of(new_id) == 2 and store.count_alerts(new_id) == 1
     store.close()

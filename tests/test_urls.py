@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.urls import article_url, canonicalize
+from pipeline.ingest.urls import article_url, canonicalize
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,8 @@
 import json
 import sqlite3
 
-from pipeline.config import ConfigError, alias_conflicts, load_config
+from pipeline.config import ConfigError, load_config
+from pipeline.config.compile import alias_conflicts
 from tests.conftest import ROOT, newswatch, site_config, write_config
 
 EXAMPLES = ROOT / "examples"
@@ -78,7 +79,7 @@ channels:
 
 def test_match_json_says_what_and_which_rules(tmp_path):
     path = config_with(tmp_path, RULES)
-    pages = ROOT / "pipeline/demo_site"
+    pages = ROOT / "pipeline/cli/demo_site"
     result = newswatch("--config", str(path), "match", "--json",
                        str(pages / "zh/haikang-xinjiang.html"),
                        str(pages / "dtm/quote-of-the-day-hikvision-dahua-global-compact.html"),
@@ -94,7 +95,7 @@ def test_match_json_says_what_and_which_rules(tmp_path):
 
 def test_match_explains_why_in_plain_text(tmp_path):
     path = config_with(tmp_path, RULES)
-    page = ROOT / "pipeline/demo_site/zh/haikang-xinjiang.html"
+    page = ROOT / "pipeline/cli/demo_site/zh/haikang-xinjiang.html"
     result = newswatch("--config", str(path), "match", "--rule", "xinjiang", str(page))
     assert "rule xinjiang would alert: 海康威视 in the title; 4 mentions; query matched 新疆" in result.stdout
 
@@ -128,8 +129,8 @@ def test_rematch_backfills_a_new_entity_and_alerts_only_when_asked(tmp_path, sit
 
 
 def test_reason_names_first_paragraph_when_not_in_title():
-    from pipeline.match import EntitySpec, Watchlist
-    from pipeline.rules import AlertRule, decide_all
+    from pipeline.match.watchlist import EntitySpec, Watchlist
+    from pipeline.match.rules import AlertRule, decide_all
 
     watchlist = Watchlist([EntitySpec("Hikvision", ["Hikvision"])])
     text = "Hikvision won a contract.\nLater paragraphs mention Hikvision again."

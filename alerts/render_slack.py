@@ -1,0 +1,112 @@
+"""Any message as Slack Block Kit (with fallback text), escaped so a headline cannot ping @channel.
+
+Slack's mrkdwn has three control characters (&, <, >); every piece of text from an article goes
+through `escape`, and link URLs through `link`, so a title cannot fake or end a link early.
+"""
+
+from __future__ import annotations
+
+from functools import singledispatch
+from typing import Any
+
+from alerts.render import split_highlight, subject
+from pipeline.models import AlertMessage, DigestMessage, Message, Notice
+
+SECTION_CHARS = 2900
+MAX_BLOCKS = 45
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters: a headline cannot ping @channel or fake a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def snippet_mrkdwn(snippet: str, alias: str) -> str:
+    return "".join(
+        f"*{escape(text)}*" if hit else escape(text) for text, hit in split_highlight(snippet, alias)
+    )
+
+
+def link(url: str, title: str) -> str:
+    """A Slack link whose URL cannot end the link early and whose title is escaped."""
+    safe = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
+    return f"<{safe}|{escape(title)}>"
+
+
+def outlets_mrkdwn(message: AlertMessage) -> str:
+    """'Covered by 3 outlets: wire-daily, metro-herald, asia-markets', each linked to its copy."""
+    links = ", ".join(link(o.url, o.source) for o in message.outlets[:20])
+    more = f" and {len(message.outlets) - 20} more" if len(message.outlets) > 20 else ""
+    return f"Covered by {len(message.outlets)} outlets: {links}{more}"
+
+
+@singledispatch
+def slack_payload(message: Message) -> dict[str, Any]:
+    raise TypeError(f"no Slack payload for {type(message).__name__}")
+
+
+@slack_payload.register
+def _(message: AlertMessage) -> dict[str, Any]:
+    title = escape(message.title)
+    entities = escape(", ".join(message.entities))
+    paywall = " :lock: paywalled" if message.paywalled else ""
+    lines = [
+        f"• *{escape(m.entity)}* ({m.field}): {snippet_mrkdwn(m.snippet, m.alias)}"
+        for m in message.mentions[:10]
+    ]
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{link(message.url, message.title)}*{paywall}"}},
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": escape(
+                        f"{message.source} · {message.published or 'date unknown'} · {message.why}"
+                    ),
+                }
+            ],
+        },
+    ]
+    if lines:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:SECTION_CHARS]}})
+    if len(message.outlets) > 1:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": outlets_mrkdwn(message)}]})
+    return {"text": f"newswatch: {entities}: {title}{paywall}", "blocks": blocks}
+
+
+@slack_payload.register
+def _(message: DigestMessage) -> dict[str, Any]:
+    """One header, then per entity a heading and its articles, within Slack's block limits."""
+    heading = escape(subject(message))
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": heading}}]
+    for group in message.groups:
+        lines = []
+        for m in group.messages:
+            paywall = " :lock:" if m.paywalled else ""
+            line = f"• *{link(m.url, m.title)}*{paywall} · {escape(m.source)} · {escape(m.published or 'date unknown')}"
+            if m.mentions:
+                line += f"\n    {snippet_mrkdwn(m.mentions[0].snippet, m.mentions[0].alias)}"
+            if len(m.outlets) > 1:
+                line += f"\n    {outlets_mrkdwn(m)}"
+            lines.append(line)
+        text = f"*{escape(group.entity)}* ({len(group.messages)})\n" + "\n".join(lines)
+        if len(text) > SECTION_CHARS:
+            text = text[:SECTION_CHARS].rsplit("\n", 1)[0] + "\n…"
+        if len(blocks) >= MAX_BLOCKS:
+            blocks.append({"type": "context", "elements": [
+                {"type": "mrkdwn", "text": "… more entities in the database"}]})
+            break
+        blocks.append({"type": "divider"})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+    return {"text": heading, "blocks": blocks}
+
+
+@slack_payload.register
+def _(message: Notice) -> dict[str, Any]:
+    icon = {"down": ":red_circle:", "recovered": ":large_green_circle:", "silent": ":zzz:"}.get(message.kind, "")
+    text = f"{icon} *{escape(message.headline)}*\n{escape(message.text)}".strip()
+    return {
+        "text": escape(f"newswatch: {message.headline}"),
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_CHARS]}}],
+    }

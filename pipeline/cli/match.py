@@ -1,0 +1,178 @@
+"""`newswatch match` and `newswatch rematch`: what would match and why; re-run the watchlist."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import click
+
+from pipeline.cli.common import EXIT_CONFIG, build_channels, fail, open_config, open_store, rule_option, json_option
+from pipeline.cli.extract import read_page
+from pipeline.config import Config
+from pipeline.config.compile import rules_from_config, watchlist_from_config
+from pipeline.extract.article import ExtractionError, extract
+from pipeline.match.rules import AlertRule, decide_all
+from pipeline.match.watchlist import Watchlist
+from pipeline.outbox.deliver import deliver_alerts
+from pipeline.service.crawl import child_env
+from pipeline.store.sqlite import Store
+
+
+@dataclass(frozen=True)
+class Page:
+    label_key: str  # "file" or "url"
+    label: str
+    html: bytes | None
+    url: str | None
+    error: str | None = None
+
+
+def fetch_urls(config_path: Path, urls: list[str]) -> Iterator[Page]:
+    """Fetch URLs through the crawl's Scrapy stack in a child process (robots, private networks…)."""
+    with tempfile.TemporaryDirectory(prefix="newswatch-match-") as tmp:
+        done = subprocess.run([sys.executable, "-m", "crawler.fetch", str(config_path), tmp, *urls],
+                              capture_output=True, text=True, timeout=600, env=child_env())
+        manifest_path = Path(tmp) / "manifest.json"
+        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+        for index, url in enumerate(urls):
+            entry = manifest.get(str(index)) or {"error": f"fetch process failed: {done.stderr[-300:]}"}
+            if "error" in entry:
+                yield Page("url", url, None, url, entry["error"])
+            else:
+                body = (Path(tmp) / f"{index}.html").read_bytes()
+                yield Page("url", url, body, entry["final_url"])
+
+
+def read_files(paths: list[str]) -> Iterator[Page]:
+    for path in paths:
+        try:
+            yield Page("file", path, read_page(Path(path)), None)
+        except OSError as exc:
+            yield Page("file", path, None, None, exc.strerror or str(exc))
+
+
+def match_page(page: Page, watchlist: Watchlist, rules: list[AlertRule]) -> dict[str, object]:
+    record: dict[str, object] = {page.label_key: page.label}
+    if page.html is None:
+        return {**record, "error": page.error}
+    try:
+        article = extract(page.html, page.url)
+    except ExtractionError as exc:
+        return {**record, "error": str(exc)}
+    mentions = watchlist.find({"title": article.title, "text": article.text})
+    verdicts = decide_all(rules, article.title, article.text, mentions)
+    return {
+        **record,
+        "title": article.title,
+        "paywalled": article.paywalled,
+        "mentions": [
+            {"entity": m.entity, "alias": m.alias, "field": m.field, "snippet": m.snippet} for m in mentions
+        ],
+        "rules": [v.rule for v in verdicts],
+        "reasons": {v.rule: v.reason for v in verdicts},
+    }
+
+
+def describe(record: dict[str, object]) -> str:
+    """The human-readable form of one `match` result."""
+    label = record.get("file") or record.get("url")
+    if "error" in record:
+        return f"{label}: {record['error']}"
+    lines = [f"{label}: {record['title']}" + (" [paywalled]" if record["paywalled"] else "")]
+    mentions = record["mentions"]
+    lines.append(f"  {len(mentions)} mention(s)")  # type: ignore[arg-type]
+    for m in mentions:  # type: ignore[union-attr]
+        lines.append(f"    {m['entity']} as {m['alias']!r} in {m['field']}: {m['snippet']}")
+    reasons: dict[str, str] = record["reasons"]  # type: ignore[assignment]
+    if reasons:
+        for rule, reason in reasons.items():
+            lines.append(f"  rule {rule} would alert: {reason}")
+    else:
+        lines.append("  no rule would alert")
+    return "\n".join(lines)
+
+
+@dataclass
+class RematchReport:
+    articles: int = 0
+    mentions: int = 0
+    changed: int = 0
+    new_alerts: int = 0
+
+
+def run_rematch(
+    store: Store, watchlist: Watchlist, rules: list[AlertRule], since: str | None, alert: bool,
+    progress: Callable[[int], None] = lambda n: None,
+) -> RematchReport:
+    """Re-run the watchlist over stored articles; alerts are queued only when `alert` is true."""
+    report = RematchReport()
+    for article_id, title, text in store.articles_since(since):
+        mentions = watchlist.find({"title": title, "text": text})
+        before = {(m["entity"], m["field"], m["position"]) for m in store.mentions_of(article_id)}
+        after = {(m.entity, m.field, m.position) for m in mentions}
+        alerts = []
+        if alert:
+            alerts = [(v.rule, c, v.reason) for v in decide_all(rules, title, text, mentions) for c in v.channels]
+        if before != after or alerts:
+            report.new_alerts += store.replace_mentions(article_id, mentions, alerts)
+            report.changed += before != after
+        report.articles += 1
+        report.mentions += len(mentions)
+        progress(report.articles)
+    return report
+
+
+def as_json_line(record: dict[str, object]) -> str:
+    return json.dumps({k: v for k, v in record.items() if k != "reasons"}, ensure_ascii=False)
+
+
+def match_inputs(config: Config, config_path: Path, inputs: list[str]) -> Iterator[Page]:
+    urls = [i for i in inputs if i.startswith(("http://", "https://"))]
+    files = [i for i in inputs if i not in urls]
+    yield from read_files(files)
+    if urls:
+        yield from fetch_urls(config_path, urls)
+
+
+@click.command()
+@rule_option
+@json_option
+@click.argument("inputs", nargs=-1, required=True)
+@click.pass_context
+def match(ctx: click.Context, rule_names: tuple[str, ...], as_json: bool, inputs: tuple[str, ...]) -> None:
+    """What would match in saved pages or URLs, and why (after the real extraction)."""
+    config, path = open_config(ctx)
+    unknown = [r for r in rule_names if r not in {rule.name for rule in config.rules}]
+    if unknown:
+        fail(f"config error: no rule named {', '.join(map(repr, unknown))}", EXIT_CONFIG)
+    watchlist = watchlist_from_config(config)
+    rules = [r for r in rules_from_config(config) if not rule_names or r.name in rule_names]
+    failures = 0
+    for page in match_inputs(config, path, list(inputs)):
+        record = match_page(page, watchlist, rules)
+        failures += "error" in record
+        click.echo(as_json_line(record) if as_json else describe(record))
+    ctx.exit(1 if failures == len(inputs) else 0)
+
+
+@click.command()
+@click.option("--since", default=None, help="Only articles published on or after this date (YYYY-MM-DD).")
+@click.option("--alert", "send_alerts", is_flag=True, help="Queue and send alerts for new rule matches.")
+@click.pass_context
+def rematch(ctx: click.Context, since: str | None, send_alerts: bool) -> None:
+    """Re-run the current watchlist over stored articles (back-fills a new entity's mentions)."""
+    config, _ = open_config(ctx)
+    store = open_store(config)
+    report = run_rematch(store, watchlist_from_config(config), rules_from_config(config), since, send_alerts)
+    click.echo(f"{report.articles} article(s) re-matched: {report.mentions} mention(s), "
+               f"{report.changed} article(s) changed, {report.new_alerts} new alert(s) queued")
+    if send_alerts:
+        delivery = deliver_alerts(store, build_channels(config.channels), config.entities_by_rule())
+        click.echo(f"alerts: {len(delivery.sent)} sent, {len(delivery.failed)} failed")
+    store.close()

@@ -1,0 +1,199 @@
+"""Extraction: HTML page -> title, author, date, language, paywall flag and clean article text.
+
+One function, `extract`, is all the crawl calls; it is pure (no I/O, no caches) so it can run in a
+process pool. The stages read in order: parse -> read page signals -> prune barriers and
+widgets -> trafilatura -> clean lines.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any, Container
+
+import trafilatura
+from lxml.etree import _Element
+
+from pipeline.extract.clean import clean_text
+from pipeline.extract.prune import join_split_body, marked_elements, prune_page, shows_barrier
+from pipeline.models import Article
+
+
+MIN_TEXT_CHARS = 30  # shorter than one sentence: a navigation stub, not an article
+
+
+class ExtractionError(ValueError):
+    """The page holds no article text we can use; the message says why."""
+
+
+def extract(
+    html: str | bytes,
+    url: str | None = None,
+    boilerplate: Container[str] = frozenset(),
+) -> Article:
+    """Extract one article (its `url` and `source` left for ingest to set); `boilerplate` holds lines this site repeats on every page (learned)."""
+    tree = parse_html(html)
+    declared_paywall = declares_paywall(tree)
+    canonical = canonical_link(tree)
+    language = page_language(tree)
+    marked = marked_elements(tree)
+    barrier = shows_barrier(tree, marked)
+    prune_page(tree, marked)
+    join_split_body(tree)
+    document = _trafilatura(tree, url, fast=True)
+    if document is not None and looks_like_navigation(document.text or ""):
+        document = _trafilatura(tree, url, fast=False) or document
+    if document is None or not (document.text or "").strip():
+        raise ExtractionError("no article text found on the page")
+    title = " ".join((document.title or "").split())
+    text = drop_leading_title(clean_text(document.text, boilerplate), title)
+    if len(text) < MIN_TEXT_CHARS:
+        raise ExtractionError(
+            f"only {len(text)} characters of text after removing boilerplate; not an article"
+        )
+    return Article(
+        title=title,
+        author=document.author or None,
+        published=document.date or None,
+        language=language or guess_language(text),
+        text=text,
+        paywalled=declared_paywall or barrier,
+        canonical_link=canonical,
+    )
+
+
+def _trafilatura(tree: _Element, url: str | None, fast: bool) -> Any:
+    """trafilatura on the pruned tree (it works on a copy, so the tree can be used again).
+
+    fast=True trusts trafilatura's own extractor and skips its readability/jusText comparison:
+    measured on 181 news pages it is as precise and costs a quarter less time. fast=False is the
+    second opinion for the rare page where the fast pass returns a menu.
+    """
+    return trafilatura.bare_extraction(
+        tree,
+        url=url,
+        include_comments=False,
+        include_tables=True,
+        with_metadata=True,
+        deduplicate=False,
+        fast=fast,
+    )
+
+
+NAV_LINE_CHARS = 30  # a menu entry: shorter than this and under five words
+NAV_SHARE = 0.5
+
+
+def looks_like_navigation(text: str) -> bool:
+    """Most of the text sits in menu-entry lines: the extractor took a menu for the article.
+
+    Article prose, English or Chinese, is written in lines of a sentence or more; a site menu
+    is a long run of two-word lines.
+    """
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    total = sum(len(line) for line in lines)
+    short = sum(
+        len(line) for line in lines if len(line) < NAV_LINE_CHARS and len(line.split()) < 5
+    )
+    return total > 0 and short >= total * NAV_SHARE
+
+
+def drop_leading_title(text: str, title: str) -> str:
+    """The headline is stored as the title; a copy as the first line of the text is noise."""
+    first, _, rest = text.partition("\n")
+    if title and " ".join(first.split()).casefold() == title.casefold():
+        return rest.strip()
+    return text
+
+
+def parse_html(html: str | bytes) -> _Element:
+    """Parse the page exactly as trafilatura would parse it by itself.
+
+    Bytes are decoded as UTF-8 when they are valid UTF-8 and by detection otherwise (lxml alone
+    falls back to Latin-1 when it misses the charset declaration, which turned Cyrillic and
+    curly quotes into mojibake), comments and processing instructions are dropped, and faulty
+    doctypes are repaired: the tree handed to trafilatura is then the one it expects.
+    """
+    if not html.strip():
+        raise ExtractionError("the page is empty")
+    tree = trafilatura.load_html(html)
+    if tree is None:
+        raise ExtractionError("not parseable as HTML")
+    return tree
+
+
+def canonical_link(tree: _Element) -> str | None:
+    for link in tree.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        if "canonical" in rel and link.get("href"):
+            return link.get("href").strip()
+    return None
+
+
+def page_language(tree: _Element) -> str | None:
+    root = tree.getroottree().getroot()
+    lang = (root.get("lang") or root.get("xml:lang") or "").strip()
+    if not lang:
+        for meta in tree.iter("meta"):
+            if (meta.get("property") or meta.get("http-equiv") or "").lower() in (
+                "og:locale",
+                "content-language",
+            ):
+                lang = meta.get("content") or ""
+                break
+    lang = lang.replace("_", "-").split("-")[0].lower()
+    return lang if re.fullmatch(r"[a-z]{2,3}", lang) else None
+
+
+def guess_language(text: str) -> str | None:
+    """Script-level guess when the page does not say: enough for zh/ja/ko versus the rest."""
+    sample = text[:2000]
+    kana = sum(1 for c in sample if "\u3040" <= c <= "\u30ff")
+    han = sum(1 for c in sample if "\u4e00" <= c <= "\u9fff")
+    hangul = sum(1 for c in sample if "\uac00" <= c <= "\ud7af")
+    letters = sum(1 for c in sample if c.isalpha()) or 1
+    if kana > letters * 0.05:
+        return "ja"
+    if han > letters * 0.3:
+        return "zh"
+    if hangul > letters * 0.3:
+        return "ko"
+    return None
+
+
+def declares_paywall(tree: _Element) -> bool:
+    """schema.org says the content is not free (isAccessibleForFree false, at any depth)."""
+    for data in _json_ld(tree):
+        if _finds_not_free(data):
+            return True
+    for meta in tree.iter("meta"):
+        name = (meta.get("name") or meta.get("property") or "").lower()
+        if name in ("isaccessibleforfree", "article:content_tier"):
+            content = (meta.get("content") or "").strip().lower()
+            if content in ("false", "no", "locked", "metered"):
+                return True
+    return False
+
+
+def _finds_not_free(data: Any) -> bool:
+    if isinstance(data, dict):
+        flag = data.get("isAccessibleForFree")
+        if isinstance(flag, str):
+            flag = flag.strip().lower() not in ("false", "no", "0")
+        if flag is False:
+            return True
+        return any(_finds_not_free(value) for value in data.values())
+    if isinstance(data, list):
+        return any(_finds_not_free(item) for item in data)
+    return False
+
+
+def _json_ld(tree: _Element) -> Iterator[Any]:
+    for script in tree.iter("script"):
+        if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
+            continue
+        try:
+            yield json.loads(script.text)
+        except ValueError:
+            continue

@@ -1,0 +1,1 @@
+"""The database: `pipeline.store.sqlite.Store` and its schema steps (`pipeline.store.migrations`)."""
