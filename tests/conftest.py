@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -9,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import traceback
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -59,8 +61,9 @@ class SmtpServer:
         return self.inbox.messages
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
+@contextlib.contextmanager
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on loopback that keeps every message it receives."""
     inbox = _Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
@@ -68,6 +71,12 @@ def smtp() -> Iterator[SmtpServer]:
         yield SmtpServer("127.0.0.1", controller.port, inbox)
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    with smtp_server() as server:
+        yield server
 
 
 @dataclass
@@ -181,13 +190,38 @@ channels:
 """
 
 
+# Commands that stay real processes: a daemon (signals, a lock held for its life) and Datasette (exec).
+ONLY_AS_PROCESS = {"run", "serve"}
+
+
+def command_of(args: tuple[str, ...]) -> str | None:
+    words = list(args)
+    while words and words[0].startswith("--"):
+        words = words[2:] if words[0] == "--config" else words[1:]
+    return words[0] if words else None
+
+
 def newswatch(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-              timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run the real CLI as a process, the way cron or a user would."""
-    full_env = dict(os.environ)
-    full_env.pop("NEWSWATCH_CONFIG", None)
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args],
-        cwd=cwd or ROOT, capture_output=True, text=True, timeout=timeout, env=full_env,
-    )
+              timeout: float = 120, process: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI, the way cron or a user would: as a process when `process` is true (and
+    always for `run` and `serve`), else in this process through click's CliRunner, which is the
+    same code without the cost of starting Python; a crawl still runs in its own child process."""
+    if process or command_of(args) in ONLY_AS_PROCESS:
+        full_env = dict(os.environ)
+        full_env.pop("NEWSWATCH_CONFIG", None)
+        full_env.update(env or {})
+        return subprocess.run(
+            [sys.executable, "-m", "pipeline.cli", *args],
+            cwd=cwd or ROOT, capture_output=True, text=True, timeout=timeout, env=full_env,
+        )
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    with contextlib.chdir(cwd or ROOT):
+        result = CliRunner().invoke(main, list(args), env={"NEWSWATCH_CONFIG": None, **(env or {})},
+                                    catch_exceptions=True)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(["newswatch", *args], result.exit_code, result.stdout, stderr)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, free_port, newswatch, site_config, write_config
+from pipeline.cli.site_server import DEMO_SITE, SiteServer
+from tests.conftest import ROOT, free_port, newswatch, site_config, smtp_server, write_config
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -46,21 +47,25 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-@pytest.fixture
-def crawled(tmp_path, site, smtp):
-    config = write_config(tmp_path, site_config(site, smtp))
-    result = newswatch("--config", str(config), "crawl", env={"SMTP_PASSWORD": "s3cret-not-stored"})
-    assert result.returncode == 0, result.stderr
-    return config
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory):
+    """One real crawl of the fixture site for the whole module: the tests here only read it."""
+    tmp_path = tmp_path_factory.mktemp("browse")
+    with SiteServer(DEMO_SITE) as site, smtp_server() as smtp:
+        config = write_config(tmp_path, site_config(site, smtp))
+        result = newswatch("--config", str(config), "crawl", env={"SMTP_PASSWORD": "s3cret-not-stored"})
+        assert result.returncode == 0, result.stderr
+        yield config, site
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def served(crawled):
+    config, _ = crawled
     port = free_port()
-    process = start_serve(crawled, port)
+    process = start_serve(config, port)
     try:
         wait_for(f"http://127.0.0.1:{port}/-/versions.json")
-        yield f"http://127.0.0.1:{port}", crawled
+        yield f"http://127.0.0.1:{port}", config
     finally:
         stop(process)
 
@@ -123,13 +128,15 @@ def test_facets_labels_and_canned_queries_are_served(served):
 
 
 def test_no_secret_lands_in_the_database(crawled):
-    db = (crawled.parent / "news.db").read_bytes()
+    config, _ = crawled
+    db = (config.parent / "news.db").read_bytes()
     assert b"s3cret-not-stored" not in db
 
 
 def test_public_mode_refuses_sql_and_download(crawled):
+    config, _ = crawled
     port = free_port()
-    process = start_serve(crawled, port, "--public")
+    process = start_serve(config, port, "--public")
     try:
         wait_for(f"http://127.0.0.1:{port}/-/versions.json")
         for path in ("/news.json?sql=select+1", "/news.db"):
@@ -142,7 +149,7 @@ def test_public_mode_refuses_sql_and_download(crawled):
         stop(process)
 
 
-def test_crawl_and_browsing_at_the_same_time(served, site):
+def test_crawl_and_browsing_at_the_same_time(served):
     base, config = served
     errors: list[str] = []
     crawl = subprocess.Popen(

@@ -101,13 +101,13 @@ def wait_for(condition: Callable[[], Any], timeout: float, what: str, daemon: Da
     raise AssertionError(f"timed out waiting for {what}\n{log}")
 
 
-def every_2s(site, names=("abw",)) -> str:
+def every_1s(site, names=("abw",)) -> str:
     feeds = {"abw": "/feed.xml", "dtm": "/atom.xml"}
-    return "".join(f"  - name: {n}\n    feed: {site.url(feeds[n])}\n    every: 2s\n" for n in names)
+    return "".join(f"  - name: {n}\n    feed: {site.url(feeds[n])}\n    every: 1s\n" for n in names)
 
 
 def test_new_item_is_alerted_within_12s_second_daemon_refuses_sigterm_exits(tmp_path, site, smtp, start_daemon):
-    config = write_config(tmp_path, site_config(site, smtp, sources=every_2s(site)))
+    config = write_config(tmp_path, site_config(site, smtp, sources=every_1s(site)))
     daemon = start_daemon(config)
     wait_for(lambda: len(smtp.messages) >= 1, 60, "the first alert", daemon)
 
@@ -138,7 +138,7 @@ def test_new_item_is_alerted_within_12s_second_daemon_refuses_sigterm_exits(tmp_
 def test_failing_source_backs_off_goes_down_and_recovers_on_admin_channel(tmp_path, site, webhook, start_daemon):
     atom = site.resolve("/atom.xml")
     site.routes["/flaky.xml"] = atom
-    sources = every_2s(site) + f"  - name: flaky\n    feed: {site.url('/flaky.xml')}\n    every: 2s\n"
+    sources = every_1s(site) + f"  - name: flaky\n    feed: {site.url('/flaky.xml')}\n    every: 1s\n"
     text = site_config(site, webhook=webhook, sources=sources)
     text += "admin_channel: team-slack\nsource_down_after: 3\n"
     config = write_config(tmp_path, text)
@@ -163,12 +163,12 @@ def test_failing_source_backs_off_goes_down_and_recovers_on_admin_channel(tmp_pa
 
 
 def test_digest_rule_sends_one_message_holding_several_articles(tmp_path, site, smtp, start_daemon):
-    text = site_config(site, smtp, sources=every_2s(site, ("abw", "dtm")))
-    text = text.replace("    channels: [team-email]\n", "    channels: [team-email]\n    digest: every 3s\n")
+    text = site_config(site, smtp, sources=every_1s(site, ("abw", "dtm")))
+    text = text.replace("    channels: [team-email]\n", "    channels: [team-email]\n    digest: every 2s\n")
     config = write_config(tmp_path, text)
     daemon = start_daemon(config)
     wait_for(lambda: smtp.messages, 60, "the digest", daemon)
-    time.sleep(4)  # a digest interval later, nothing else has come
+    time.sleep(2.5)  # a digest interval later, nothing else has come
     [digest] = smtp.messages
     assert digest["Subject"].startswith("[newswatch] digest ngo-team: 3 articles")
     body = digest.get_body(("plain",)).get_content()
@@ -180,19 +180,19 @@ def test_digest_rule_sends_one_message_holding_several_articles(tmp_path, site, 
 
 
 def test_sighup_keeps_old_config_when_new_one_is_invalid_and_adopts_a_valid_one(tmp_path, site, smtp, start_daemon):
-    good = site_config(site, smtp, sources=every_2s(site))
+    good = site_config(site, smtp, sources=every_1s(site))
     config = write_config(tmp_path, good)
     daemon = start_daemon(config)
     wait_for(lambda: daemon.named("crawl.done"), 60, "the first crawl", daemon)
 
-    config.write_text(good.replace("every: 2s", "every: soon"), encoding="utf-8")
+    config.write_text(good.replace("every: 1s", "every: soon"), encoding="utf-8")
     daemon.process.send_signal(signal.SIGHUP)
     invalid = wait_for(lambda: daemon.named("config.invalid"), 20, "the reload error", daemon)
     assert "sources[0].every" in json.dumps(invalid[0]["errors"])
     done = len(daemon.named("crawl.done"))
     wait_for(lambda: len(daemon.named("crawl.done")) > done, 20, "crawls going on", daemon)
 
-    config.write_text(site_config(site, smtp, sources=every_2s(site, ("abw", "dtm"))), encoding="utf-8")
+    config.write_text(site_config(site, smtp, sources=every_1s(site, ("abw", "dtm"))), encoding="utf-8")
     daemon.process.send_signal(signal.SIGHUP)
     wait_for(lambda: daemon.named("config.reloaded"), 20, "the reload", daemon)
     wait_for(lambda: len(smtp.messages) >= 3, 60, "alerts from the added source", daemon)
