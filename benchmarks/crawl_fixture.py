@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.demo import DEMO_CONFIG  # noqa: E402
-from pipeline.site_server import SiteServer  # noqa: E402
+from pipeline.cli.demo import DEMO_CONFIG  # noqa: E402
+from pipeline.cli.site_server import SiteServer  # noqa: E402
 
 
 def timed_crawl(config: Path) -> float:

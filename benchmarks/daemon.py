@@ -118,7 +118,7 @@ fetch:
 sources:
 {sources}watchlist:
   - name: Hikvision
-alerts:
+rules:
   - name: bench
     channels: [terminal]
 channels:

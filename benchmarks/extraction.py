@@ -22,7 +22,7 @@ from typing import Callable
 
 import trafilatura
 
-from pipeline.extract import ExtractionError, extract
+from pipeline.extract.article import ExtractionError, extract
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/data/article-extraction-benchmark"
 

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.match import EntitySpec, Watchlist  # noqa: E402
+from pipeline.match.watchlist import EntitySpec, Watchlist  # noqa: E402
 
 SYLLABLES = "ka ri to mo na shi zen hua tek lon vor dex ar ion bel cor dan fer gal hel ix jun kor lum".split()
 PREFIXES = ["", "", "Zhejiang ", "Hangzhou ", "Shenzhen ", "Global ", "Northern ", "United ", "First ", "Royal "]

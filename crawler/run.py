@@ -24,7 +24,7 @@ def main(argv: list[str]) -> int:
     sources = [s for s in config.sources if not names or s.name in names]
     store = Store.open(config.database_path)
     session = CrawlSession(config, store, sources)
-    process = CrawlerProcess(build_settings(config.fetch), install_root_handler=True)
+    process = CrawlerProcess(build_settings(config.fetch))
     crawler = process.create_crawler(SourceSpider)
     process.crawl(crawler, session=session)
     process.start()

@@ -1,18 +1,17 @@
 """Config: every error reported with its location; ${VAR}; unknown keys; check and init commands."""
 
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from functools import partial
-
 from alerts import SETTINGS
-from pipeline.config import ConfigError
+from pipeline.config import ConfigError, parse_duration
 from pipeline.config import parse_config as parse_without_channels
+from tests.conftest import ROOT, newswatch, rows, write_config
 
 # As every command reads a config: channels checked against the channel registry.
 parse_config = partial(parse_without_channels, channel_types=SETTINGS)
-from tests.conftest import ROOT, newswatch
 
 GOOD = """
 database: news.db
@@ -136,3 +135,63 @@ def test_stories_section_is_optional_and_checked():
     errors = errors_of(GOOD + "stories:\n  treshold: 0.8\n  min_jaccard: 2\n", env)
     assert "stories.treshold: unknown key (check the spelling)" in errors
     assert any(e.startswith("stories.min_jaccard:") for e in errors)
+
+
+def test_old_key_names_still_work_and_check_names_the_new_ones(tmp_path):
+    old = GOOD + "fetch:\n  max_items_per_feed: 50\n"
+    config = parse_config(old, Path("/cfg"), {"SLACK_URL": "https://hooks.example/x"})
+    assert [r.name for r in config.rules] == ["team"] and config.fetch.max_items_per_source == 50
+    assert config.warnings == ["alerts: now called rules; alerts is still accepted",
+                               "fetch.max_items_per_feed: now called max_items_per_source; "
+                               "max_items_per_feed is still accepted"]
+    path = write_config(tmp_path, old)
+    checked = newswatch("--config", str(path), "check", env={"SLACK_URL": "https://hooks.example/x"})
+    assert checked.returncode == 0 and "warning: alerts: now called rules" in checked.stderr
+    both = GOOD + GOOD[GOOD.index("alerts:"):GOOD.index("channels:")].replace("alerts:", "rules:")
+    assert "alerts: give rules only (alerts is its old name)" in errors_of(both, {"SLACK_URL": "u"})
+
+
+def test_errors_under_an_old_key_are_named_as_written():
+    errors = errors_of(GOOD.replace("channels: [team-slack]", "channels: [pager]"), {"SLACK_URL": "u"})
+    assert errors == ["alerts[0].channels[0]: no channel named 'pager'"]
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("30s", 30), ("15m", 900), ("2h", 7200), ("1d", 86400), ("1w", 604800), ("1h30m", 5400),
+    ("2d12h", 216000), (45, 45), ("90", 90)])
+def test_one_duration_parser_reads_every_form(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["soon", "1 day", "h", "30x", "-5m", "0s", True])
+def test_durations_that_mean_nothing_are_errors(text):
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def test_source_status_is_words_with_the_http_status_apart(tmp_path):
+    from sqlite_utils import Database
+
+    from pipeline.store.migrations import MIGRATIONS
+    from pipeline.store.sqlite import Store
+
+    path = tmp_path / "old.db"
+    db = Database(path)
+    MIGRATIONS.apply(db, stop_before="0030_seen_listing_updated")
+    db["sources"].insert_all([{"name": "a", "last_status": "304"}, {"name": "b", "last_status": "200"},
+                              {"name": "c", "last_status": "failed"}])
+    db["seen"].insert({"key": "k", "source": "a", "first_seen": "x", "feed_updated": "2024-01-01"})
+    db.close()
+    Store.open(path).close()
+    assert rows(path, "select name, last_status, http_status from sources order by name") == [
+        ("a", "not_modified", 304), ("b", "read", 200), ("c", "failed", None)]
+    assert rows(path, "select listing_updated from seen") == [("2024-01-01",)]
+
+
+def test_channels_test_and_its_old_name(tmp_path):
+    path = write_config(tmp_path, GOOD.replace("type: slack\n    webhook_url: ${SLACK_URL}", "type: console"))
+    new = newswatch("--config", str(path), "channels", "test", "team-slack")
+    old = newswatch("--config", str(path), "alerts", "test", "team-slack")
+    assert new.returncode == old.returncode == 0
+    assert "=== ALERT (team-slack, rule test) ===" in new.stdout and "team-slack: sample alert sent" in old.stdout
+    assert "now `newswatch channels test`" in old.stderr
