@@ -1,39 +1,27 @@
-"""Listing parsers, one per source kind: `(body, url, content_type) -> Listing(entries, problem)`.
+"""Listing parsers, one per source kind: `(ListingPage) -> Listing(entries, problem, follow)`.
 
-A listing is what a source publishes to say which articles exist: an RSS or Atom feed today. Each
-parser is pure (bytes in, entries out) and never raises, in feedparser's style: a listing that
-cannot be used comes back with no entries and a `problem` naming why, which the spider reports.
-A new source kind is one function here, one entry in PARSERS and one config key.
+A listing is what a source publishes to say which articles exist: an RSS or Atom feed, a sitemap,
+a section page (a `site:` source reads whichever of these its homepage leads to, see
+`crawler.discovery`). Each parser is pure (bytes in, entries out) and never raises, in
+feedparser's style: a listing that cannot be used comes back with no entries and a `problem`
+naming why, which the spider reports. A new source kind is one function here, one entry in
+PARSERS and one config key (`pipeline.config.schema.SOURCE_KINDS`).
 """
 
 from __future__ import annotations
 
 from calendar import timegm
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
+from crawler.listing_types import Entry, Listing, ListingPage
+from crawler.sections import parse_section
+from crawler.sitemaps import parse_sitemap
 
-@dataclass(frozen=True)
-class Entry:
-    """One article a listing names, with what the listing says about it."""
-
-    url: str
-    guid: str | None = None
-    title: str | None = None
-    published: str | None = None  # ISO 8601, UTC
-    updated: str | None = None  # when the listing says it last changed: a later one is refetched
-    author: str | None = None
-    summary: str | None = None
-
-
-@dataclass(frozen=True)
-class Listing:
-    entries: list[Entry] = field(default_factory=list)
-    problem: str | None = None  # why the listing is unusable (entries is then empty)
+__all__ = ["PARSERS", "Entry", "Listing", "ListingPage", "fresh_first", "parse_feed"]
 
 
 def _iso(parsed: Any) -> str | None:
@@ -50,15 +38,16 @@ def entry_updated(entry: Any) -> str | None:
     return _iso(entry.get("updated_parsed") or entry.get("published_parsed"))
 
 
-def parse_feed(body: bytes, url: str, content_type: str = "") -> Listing:
+def parse_feed(page: ListingPage) -> Listing:
     """RSS 2.0, RSS 1.0 or Atom (feedparser); links resolved against the feed's URL, http(s) only."""
-    parsed = feedparser.parse(body, response_headers={"content-location": url, "content-type": content_type})
+    parsed = feedparser.parse(page.body, response_headers={"content-location": page.url,
+                                                           "content-type": page.content_type})
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         problem = parsed.get("bozo_exception") or "no items and no feed markup"
-        return Listing(problem=f"not a usable feed at {url}: {problem}")
+        return Listing(problem=f"not a usable feed at {page.url}: {problem}")
     entries = []
     for item in parsed.entries:
-        link = urljoin(url, (item.get("link") or "").strip())
+        link = urljoin(page.url, (item.get("link") or "").strip())
         if urlsplit(link).scheme not in ("http", "https"):
             continue
         entries.append(Entry(
@@ -73,4 +62,24 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> Listing:
     return Listing(entries)
 
 
-PARSERS: dict[str, Callable[[bytes, str, str], Listing]] = {"feed": parse_feed}
+def fresh_first(entries: Iterable[Entry], now: datetime, max_age_s: float) -> tuple[list[Entry], int]:
+    """Sitemap entries dated within `max_age_s`, newest first; (entries, how many were too old or undated).
+
+    A sitemap lists everything a site ever published; only its dates say what is news.
+    """
+    horizon = (now - timedelta(seconds=max_age_s)).isoformat()
+    kept, skipped = [], 0
+    for entry in entries:
+        if entry.published and entry.published >= horizon:
+            kept.append(entry)
+        else:
+            skipped += 1
+    kept.sort(key=lambda e: e.published or "", reverse=True)
+    return kept, skipped
+
+
+PARSERS: dict[str, Callable[[ListingPage], Listing]] = {
+    "feed": parse_feed,
+    "sitemap": parse_sitemap,
+    "section": parse_section,
+}

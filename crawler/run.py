@@ -21,7 +21,7 @@ from pipeline.store.sqlite import Store
 def main(argv: list[str]) -> int:
     config_path, report_path, *names = argv
     config = load_config(config_path)  # validated by the caller; channels are not needed here
-    sources = [s for s in config.sources if not names or s.name in names]
+    sources = config.sources_to_read(names)
     store = Store.open(config.database_path)
     session = CrawlSession(config, store, sources)
     process = CrawlerProcess(build_settings(config.fetch))

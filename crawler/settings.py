@@ -29,7 +29,8 @@ def build_settings(fetch: FetchConfig) -> dict[str, Any]:
         "NEWSWATCH_ALLOW_PRIVATE_NETWORKS": fetch.allow_private_networks,
         # Only http(s) is ever fetched; the other schemes' handlers are switched off.
         "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},
-        "DOWNLOADER_MIDDLEWARES": {"crawler.netguard.NetGuardMiddleware": 50},
+        "DOWNLOADER_MIDDLEWARES": {"crawler.netguard.NetGuardMiddleware": 50,
+                                   "crawler.headers.SourceHeadersMiddleware": 60},
         "ITEM_PIPELINES": {"crawler.pipelines.IngestPipeline": 100},
         "CLOSESPIDER_TIMEOUT": 0,
     }

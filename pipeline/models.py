@@ -176,6 +176,10 @@ class SourceReport:
     alerts: int = 0
     page_errors: list[str] = field(default_factory=list)
     validators: dict[str, str] = field(default_factory=dict)
+    listing: str = ""  # what was read when it is not the configured URL ("feed https://…, discovered")
+    notes: list[str] = field(default_factory=list)  # limits hit, levels not followed
+    skipped_entries: int = 0  # sitemap entries older than max_age (or undated)
+    page_validators: dict[str, dict[str, str]] = field(default_factory=dict)  # further listing pages
 
     @property
     def was_read(self) -> bool:

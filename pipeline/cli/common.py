@@ -86,6 +86,8 @@ def require_sources(config: Config, names: tuple[str, ...] = ()) -> None:
     unknown = [name for name in names if name not in known]
     if unknown:
         fail(f"config error: no source named {', '.join(map(repr, unknown))}")
+    if not config.sources_to_read(names):
+        fail("config error: every source has enabled: false (name one with --source to read it anyway)")
 
 
 def source_option(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -26,6 +26,12 @@ def print_pass(result: PassResult) -> None:
             if report.failed_pages:
                 line += f", {report.failed_pages} page(s) failed (retried next pass)"
             click.echo(line)
+            if report.listing:
+                click.echo(f"  reads {report.listing}")
+            if report.skipped_entries:
+                click.echo(f"  {report.skipped_entries} sitemap entries older than max_age (or undated) skipped")
+            for note in report.notes[:5]:
+                click.echo(f"  note: {note}")
             for error in report.page_errors[:5]:
                 click.echo(f"  page failed: {error}")
         else:

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import shutil
+from contextlib import closing
 from pathlib import Path
 
 import click
 
 from pipeline.cli.common import EXIT_CONFIG, fail, open_config
+from pipeline.config import Config
 from pipeline.config.compile import alias_conflicts
+from pipeline.store.sqlite import Store
 
 STARTER_CONFIG = Path(__file__).parent / "starter_config.yaml"
+
+
+def discovered_listings(config: Config) -> dict[str, tuple[str, str, str, str]]:
+    """What each `site:` source's discovery chose, from the database when there is one."""
+    if not config.database_path.exists() or not any(s.kind == "site" for s in config.sources):
+        return {}
+    with closing(Store.open(config.database_path)) as store:
+        return {s.name: found for s in config.sources if (found := store.discovered(s.name))}
 
 
 @click.command()
@@ -21,9 +32,15 @@ def check(ctx: click.Context) -> None:
     click.echo(f"{path}: OK")
     click.echo(f"database: {config.database_path}")
     click.echo(f"sources ({len(config.sources)}):")
+    discovered = discovered_listings(config)
     for source in config.sources:
         when = f"cron {source.cron!r} {source.timezone or 'UTC'}" if source.cron else f"every {source.every:g}s"
-        click.echo(f"  {source.name}: {source.url} {when}")
+        off = " (enabled: false)" if not source.enabled else ""
+        click.echo(f"  {source.name}: {source.kind} {source.url} {when}{off}")
+        if source.kind == "site":
+            found = discovered.get(source.name)
+            click.echo(f"    reads {found[0]} {found[1]} (found: {found[2]}, {found[3]})" if found
+                       else "    its listing is found on the first crawl")
     click.echo(f"entities ({len(config.watchlist)}):")
     for entity in config.watchlist[:50]:
         weak = f", weak: {', '.join(entity.weak_aliases)}" if entity.weak_aliases else ""

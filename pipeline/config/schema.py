@@ -30,7 +30,7 @@ def _cron(value: str) -> str:
 
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
 CronExpression = Annotated[str, AfterValidator(_cron)]
-SOURCE_KINDS = ("feed",)  # the key present decides a source's kind (crawler.listings parses each)
+SOURCE_KINDS = ("feed", "sitemap", "section", "site")  # the key present decides the kind (crawler.listings)
 
 
 class Strict(BaseModel):
@@ -47,18 +47,59 @@ class FetchConfig(Strict):
     max_items_per_source: Annotated[int, Field(ge=1)] = 200
 
 
+class LinkSelector(Strict):
+    """Which links of a section page are articles: a CSS selector, or a regex over the link's URL."""
+
+    css: str | None = None
+    regex: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> "LinkSelector":
+        if (self.css is None) == (self.regex is None):
+            raise ValueError("give css or regex")
+        if self.regex is not None:
+            try:
+                re.compile(self.regex)
+            except re.error as exc:
+                raise ValueError(f"{self.regex!r} is not a regular expression: {exc}") from None
+        return self
+
+
 class SourceConfig(Strict):
     name: Annotated[str, Field(min_length=1)]
     feed: str | None = None
+    sitemap: str | None = None
+    section: str | None = None
+    site: str | None = None
     every: float = 1800.0
     cron: CronExpression | None = None
     timezone: TimeZoneName | None = None
     expect_new_within: float | None = None
+    enabled: bool = True
+    max_age: float = 2 * 86400.0  # sitemaps: only entries dated within this are fetched
+    links: LinkSelector | None = None  # section pages: which links are articles (default: guessed)
+    pages: Annotated[int, Field(ge=1, le=50)] = 1  # section pages: follow "next" up to this many pages
+    headers: dict[str, str] = {}  # sent to the source's own host only (a subscriber's cookie)
 
-    @field_validator("every", "expect_new_within", mode="before")
+    @field_validator("every", "expect_new_within", "max_age", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> float | None:
         return None if value is None else parse_duration(value)
+
+    @field_validator("links", mode="before")
+    @classmethod
+    def _css_by_default(cls, value: Any) -> Any:
+        return {"css": value} if isinstance(value, str) else value
+
+    @field_validator("headers")
+    @classmethod
+    def _header_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if not re.fullmatch(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+", name):
+                raise ValueError(f"{name!r} is not an HTTP header name")
+            if "\r" in text or "\n" in text:
+                raise ValueError(f"the value of {name} holds a line break")
+        return value
 
     @model_validator(mode="after")
     def _one_kind_one_schedule(self) -> "SourceConfig":
@@ -67,9 +108,12 @@ class SourceConfig(Strict):
             raise ValueError(f"give exactly one of {', '.join(SOURCE_KINDS)} (the URL to read)")
         if self.cron is not None and "every" in self.model_fields_set:
             raise ValueError("give either every or cron, not both")
+        for key in ("links", "pages"):
+            if key in self.model_fields_set and kinds[0] not in ("section", "site"):
+                raise ValueError(f"{key} is for section (or site) sources, not {kinds[0]}")
         return self
 
-    @field_validator("feed")
+    @field_validator("feed", "sitemap", "section", "site")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^/\s]+", value, re.IGNORECASE):
@@ -188,6 +232,12 @@ class Config(Strict):
             if source.name == name:
                 return source
         raise KeyError(name)
+
+    def sources_to_read(self, names: list[str] | tuple[str, ...] = ()) -> list[SourceConfig]:
+        """The named sources (read as asked, even with `enabled: false`), else every enabled one."""
+        if names:
+            return [s for s in self.sources if s.name in names]
+        return [s for s in self.sources if s.enabled]
 
     def rule_entities(self, rule: RuleConfig) -> list[str]:
         return rule.entities if rule.entities is not None else [e.name for e in self.watchlist]

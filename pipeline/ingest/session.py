@@ -7,6 +7,8 @@ decisions here keeps `crawler/` thin glue and makes them testable without a reac
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from pipeline.config import Config, SourceConfig
 from pipeline.config.compile import story_rules_from_config
 from pipeline.extract.boilerplate import MIN_ARTICLES, site_of
@@ -15,6 +17,9 @@ from pipeline.ingest.commit import Committer, IngestResult
 from pipeline.ingest.urls import canonicalize
 from pipeline.models import FAILED, NOT_MODIFIED, READ, CrawlReport, FetchedPage, SourceReport
 from pipeline.store.sqlite import Store
+
+
+REDISCOVER_S = 7 * 86400.0  # a site's chosen listing is looked for again after a week
 
 
 class CrawlSession:
@@ -28,16 +33,44 @@ class CrawlSession:
         self.analyser = analyser or Analyser.from_config(config)
         self.committer = Committer(store, story_rules_from_config(config))
         self.report = CrawlReport({s.name: SourceReport(s.name) for s in sources})
+        self._considered: dict[str, int] = {}  # listed entries looked at, per source
+        self._queued: set[str] = set()  # article URLs requested in this pass
+        self._listings: set[str] = set()  # further listing pages requested in this pass
 
-    def listing_headers(self, source: str) -> dict[str, str]:
-        """Conditional GET headers from the validators stored after the last complete pass."""
-        state = self.store.source_state(source)
+    def listing_headers(self, source: str, url: str | None = None) -> dict[str, str]:
+        """Conditional GET headers from the validators stored after the last complete pass.
+
+        `url` is a further listing page of the source (a child sitemap, a next page); None is the
+        source's own listing.
+        """
+        state = self.store.listing_page_state(url) if url else self.store.source_state(source)
         headers = {}
         if state.get("etag"):
             headers["If-None-Match"] = state["etag"]
         if state.get("last_modified"):
             headers["If-Modified-Since"] = state["last_modified"]
         return headers
+
+    def take(self, source: str, url: str, guid: str | None, updated: str | None = None) -> bool:
+        """Fetch this listed article? New (or updated), not yet asked for in this pass, and within
+        the first `max_items_per_source` entries the source's listings name in this pass."""
+        considered = self._considered.get(source, 0) + 1
+        self._considered[source] = considered
+        if considered > self.config.fetch.max_items_per_source:
+            return False
+        key = canonicalize(url)
+        if key in self._queued or not self.is_new(source, url, guid, updated):
+            return False
+        self._queued.add(key)
+        return True
+
+    def first_visit(self, source: str, url: str) -> bool:
+        """A further listing page not requested yet in this pass (indexes may list one twice)."""
+        key = canonicalize(url)
+        if key in self._listings:
+            return False
+        self._listings.add(key)
+        return True
 
     def is_new(self, source: str, url: str, guid: str | None, updated: str | None = None) -> bool:
         """Never fetched, or the listing dates the item later than when it was fetched (an update)."""
@@ -58,6 +91,37 @@ class CrawlSession:
         report = self.report.sources[source]
         report.status, report.http_status = READ, http_status
         report.validators = {k: v for k, v in validators.items() if v}
+
+    def listing_page_read(self, source: str, url: str, validators: dict[str, str]) -> None:
+        self.report.sources[source].page_validators[url] = {k: v for k, v in validators.items() if v}
+
+    def listing_notes(self, source: str, notes: list[str]) -> None:
+        self.report.sources[source].notes.extend(notes)
+
+    def skipped_entries(self, source: str, count: int) -> None:
+        self.report.sources[source].skipped_entries += count
+
+    def reading(self, source: str, what: str) -> None:
+        """Say which listing a source reads when it is not its configured URL (a site's discovery)."""
+        self.report.sources[source].listing = what
+
+    def discovered(self, source: str) -> tuple[str, str] | None:
+        """(kind, url) a `site:` source reads, while its discovery is younger than REDISCOVER_S."""
+        found = self.store.discovered(source)
+        if found is None:
+            return None
+        kind, url, _, when = found
+        if when and (datetime.now(timezone.utc) - datetime.fromisoformat(when)).total_seconds() > REDISCOVER_S:
+            return None
+        return kind, url
+
+    def remember_discovery(self, source: str, kind: str, url: str, how: str, label: str) -> None:
+        self.store.remember_discovery(source, kind, url, how)
+        self.reading(source, f"{label} {url} (found: {how})")
+
+    def forget_discovery(self, source: str) -> None:
+        """The discovered listing failed: the next pass looks at the site again."""
+        self.store.remember_discovery(source, None, None, None)
 
     def listing_failed(self, source: str, status: str, reason: str, http_status: int | None = None) -> None:
         """The listing could not be fetched (`status` failed or refused) or was not usable."""
@@ -129,4 +193,5 @@ class CrawlSession:
                     etag=report.validators.get("etag"),
                     last_modified=report.validators.get("last_modified"),
                 )
+                self.store.save_listing_pages(report.name, report.page_validators)
         return self.report

@@ -199,7 +199,7 @@ class Daemon:
         )
 
     def schedule_all(self, now: datetime) -> None:
-        for source in self.config.sources:
+        for source in self.config.sources_to_read():
             self.schedule_source(source, now)
         self.scheduler.add_job(self.queue.upkeep_due, IntervalTrigger(seconds=UPKEEP_EVERY_S),
                                id="upkeep", replace_existing=True)
@@ -238,16 +238,16 @@ class Daemon:
             event(log, "config.invalid", logging.ERROR, errors=[str(exc)], kept="the previous config")
             return
         now = datetime.now(timezone.utc)
-        old = {s.name: s for s in self.config.sources}
-        current = {s.name: s for s in new.sources}
+        old = {s.name: s for s in self.config.sources_to_read()}
+        current = {s.name: s for s in new.sources_to_read()}
         for name in old.keys() - current.keys():
             self.scheduler.remove_job(f"source:{name}")
-        changed = [s for s in new.sources if old.get(s.name) != s]
+        changed = [s for s in current.values() if old.get(s.name) != s]
         self.config, self.channels = new, channels
         for source in changed:
             self.schedule_source(source, now)
         event(log, "config.reloaded", sources=len(new.sources), changed=len(changed),
-              removed=len(old.keys() - current.keys()))
+              removed=len(old.keys() - current.keys()))  # removed: deleted or disabled
 
     # --- work -----------------------------------------------------------------------------
 

@@ -60,7 +60,7 @@ def check_silent(store: Store, config: Config, now: datetime) -> list[Notice]:
     """Queue "source silent" once for each source quiet for longer than its `expect_new_within`."""
     notices = []
     with store.transaction():
-        for source in config.sources:
+        for source in config.sources_to_read():
             if source.expect_new_within is None:
                 continue
             state = store.source_health(source.name)

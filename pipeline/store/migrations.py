@@ -173,3 +173,22 @@ def _sources_http_status(db: Database) -> None:
     db.execute("update sources set http_status = cast(last_status as integer),"
                " last_status = case last_status when '304' then 'not_modified' else 'read' end"
                " where last_status glob '[0-9][0-9][0-9]'")
+
+
+@MIGRATIONS(name="0080_listing_pages")
+def _listing_pages(db: Database) -> None:
+    # Validators of a source's further listing pages (a sitemap index's children, a section's
+    # next pages), so a second pass asks each with a conditional GET.
+    db["listing_pages"].create(
+        {"url": str, "source": str, "etag": str, "last_modified": str, "last_read": str},
+        pk="url",
+        not_null={"source"},
+    )
+    db["listing_pages"].create_index(["source"])
+
+
+@MIGRATIONS(name="0081_sources_discovered")
+def _sources_discovered(db: Database) -> None:
+    # What a `site:` source's discovery chose: the listing read, its kind, how it was found, when.
+    for column in ("discovered_kind", "discovered_url", "discovered_how", "discovered_at"):
+        db["sources"].add_column(column, str)

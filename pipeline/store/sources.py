@@ -76,3 +76,33 @@ class SourceRows:
                 "select substr(sent_at, 1, 10) d, count(*) from alerts where sent_at is not null"
                 " and d >= ? group by d"),
         }
+
+    # --- further listing pages and discovery ---------------------------------------------
+
+    def listing_page_state(self, url: str) -> dict[str, Any]:
+        row = self._db.execute("select etag, last_modified from listing_pages where url = ?", [url]).fetchone()
+        return {"etag": row[0], "last_modified": row[1]} if row else {}
+
+    def save_listing_pages(self, source: str, pages: dict[str, dict[str, str]]) -> None:
+        """Validators of further listing pages read completely in this pass."""
+        now = utcnow()
+        with self._db.atomic():
+            self._db["listing_pages"].upsert_all(
+                ({"url": url, "source": source, "etag": v.get("etag") or None,
+                  "last_modified": v.get("last_modified") or None, "last_read": now}
+                 for url, v in pages.items()),
+                pk="url",
+            )
+
+    def discovered(self, name: str) -> tuple[str, str, str | None, str | None] | None:
+        """(kind, url, how, when) a `site:` source's discovery chose, or None."""
+        row = self._db.execute(
+            "select discovered_kind, discovered_url, discovered_how, discovered_at from sources"
+            " where name = ?", [name]).fetchone()
+        return tuple(row) if row and row[0] and row[1] else None  # type: ignore[return-value]
+
+    def remember_discovery(self, name: str, kind: str | None, url: str | None, how: str | None) -> None:
+        with self._db.atomic():
+            self._db["sources"].upsert(
+                {"name": name, "discovered_kind": kind, "discovered_url": url, "discovered_how": how,
+                 "discovered_at": utcnow() if kind else None}, pk="name")
