@@ -14,13 +14,15 @@ from urllib.parse import urljoin
 
 from lxml.etree import ParserError
 
-from crawler.listing_types import Listing, ListingPage
+from crawler.listing_types import Entry, Listing, ListingPage
 from crawler.sections import html_tree
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json")
 COMMON_NEWS_SITEMAPS = ("/news-sitemap.xml", "/sitemap_news.xml", "/sitemap-news.xml", "/news_sitemap.xml")
 MAX_ADVERTISED = 3
 MAX_ROBOTS_SITEMAPS = 5
+SAMPLE = 5
+MIN_SECTION_LINKS = 2  # fewer article links on a page than this is not a listing
 _RANK = {"news-sitemap": 0, "feed": 1, "sitemap": 2, "section": 3}
 
 
@@ -33,6 +35,7 @@ class Candidate:
     news: bool = False  # a sitemap with news: fields
     dated: int = 0
     problem: str | None = None
+    sample: tuple[Entry, ...] = ()  # the newest few entries, for a preview
 
     @property
     def label(self) -> str:
@@ -74,19 +77,25 @@ def common_sitemaps(home_url: str) -> list[str]:
     return [urljoin(home_url, path) for path in COMMON_NEWS_SITEMAPS]
 
 
+def newest(entries: list[Entry], count: int = SAMPLE) -> tuple[Entry, ...]:
+    """The newest `count` entries (dated ones by date, newest first; then in listing order)."""
+    dated = sorted((e for e in entries if e.published), key=lambda e: e.published or "", reverse=True)
+    return tuple((dated + [e for e in entries if not e.published])[:count])
+
+
 def judge(kind: str, url: str, found: str, listing: Listing) -> Candidate:
     """What a fetched candidate offers, from its parsed listing."""
     return Candidate(
         kind=kind, url=url, found=found, entries=len(listing.entries),
         news=kind == "sitemap" and any(e.title for e in listing.entries),
         dated=sum(1 for e in listing.entries if e.published),
-        problem=listing.problem,
+        problem=listing.problem, sample=newest(listing.entries),
     )
 
 
 def best(candidates: list[Candidate]) -> Candidate | None:
     """The candidate to read: by kind (news sitemap, feed, sitemap, section), then most entries."""
-    usable = [c for c in candidates if c.usable and (c.kind != "section" or c.entries >= 3)]
+    usable = [c for c in candidates if c.usable and (c.kind != "section" or c.entries >= MIN_SECTION_LINKS)]
     if not usable:
         return None
     return min(usable, key=lambda c: (_RANK[c.label], -c.dated, -c.entries))

@@ -215,3 +215,65 @@ def test_disabled_source_is_not_read_unless_named(tmp_path, site):
     assert "/feed.xml" not in paths(site)
     named = newswatch("--config", str(config), "crawl", "--source", "abw")
     assert named.returncode == 0 and "abw: read" in named.stdout
+
+
+def test_add_finds_the_advertised_feed_previews_matches_and_writes_keeping_comments(tmp_path, site):
+    site.routes["/"] = Route(HOME.encode(), headers={"Content-Type": "text/html"})
+    config = config_for(tmp_path, f"  - name: dtm  # the wire's Atom feed\n    feed: {site.url('/atom.xml')}")
+    shown = newswatch("--config", str(config), "add", site.url("/"))
+    assert shown.returncode == 0, shown.stderr
+    assert f"* feed {site.url('/feed.xml')} (advertised on the homepage): 3 articles" in shown.stdout
+    assert "NGOs urge Norway's oil fund to divest from Hikvision, Dahua" in shown.stdout
+    assert "Hikvision (" in shown.stdout and "rule team would alert" in shown.stdout
+    assert f"feed: {site.url('/feed.xml')}" in shown.stdout and "name: 127-0-0-1" in shown.stdout
+    assert "abw" not in config.read_text()  # nothing written without --write
+    written = newswatch("--config", str(config), "add", site.url("/"), "--name", "abw", "--write")
+    assert written.returncode == 0, written.stderr
+    text = config.read_text()
+    assert "# the wire's Atom feed" in text and f"feed: {site.url('/feed.xml')}" in text
+    assert newswatch("--config", str(config), "check").returncode == 0
+    again = newswatch("--config", str(config), "add", site.url("/"), "--name", "abw")
+    assert again.returncode == 2 and "exists already" in again.stderr
+
+
+def test_add_reads_a_news_sitemap_url_itself_and_says_what_is_missing(tmp_path, site):
+    site.routes["/news-sitemap.xml"] = Route(urlset(news_url(site, NGO, "NGOs urge Norway", 2)), headers=XML)
+    config = config_for(tmp_path, f"  - name: dtm\n    feed: {site.url('/atom.xml')}")
+    shown = newswatch("--config", str(config), "add", site.url("/news-sitemap.xml"))
+    assert "* news-sitemap " + site.url("/news-sitemap.xml") + " (the URL itself): 1 articles, 1 dated" in shown.stdout
+    assert "sitemap: " + site.url("/news-sitemap.xml") in shown.stdout
+    del site.routes["/news-sitemap.xml"]
+    site.routes["/empty/"] = Route(b"<html><body><p>nothing here</p></body></html>", headers={"Content-Type": "text/html"})
+    nothing = newswatch("--config", str(config), "add", site.url("/empty/"))
+    assert nothing.returncode == 1 and "no usable feed, sitemap or page of article links" in nothing.stderr
+    assert "HTTP 404 from " + site.url("/news-sitemap.xml").replace("/news-sitemap.xml", "/sitemap_news.xml") in nothing.stdout
+
+
+def test_add_of_a_section_page_counts_its_article_links(tmp_path, site):
+    site.routes["/news/"] = Route(SECTION.format(NGO=NGO, QUOTE=QUOTE).encode(), headers={"Content-Type": "text/html"})
+    config = config_for(tmp_path, f"  - name: dtm\n    feed: {site.url('/atom.xml')}")
+    shown = newswatch("--config", str(config), "add", site.url("/news/"))
+    assert "* section " + site.url("/news/") + " (homepage): 2 article links" in shown.stdout
+    assert "section: " + site.url("/news/") in shown.stdout
+
+
+OPML = """<?xml version="1.0"?><opml version="2.0"><head><title>My feeds</title></head><body>
+<outline text="China"><outline text="Asia Business Wire" type="rss" xmlUrl="{feed}"/>
+<outline text="Digital Times" type="rss" xmlUrl="{atom}"/></outline>
+<outline text="A folder without feeds"/></body></opml>"""
+
+
+def test_import_opml_adds_each_feed_once(tmp_path, site):
+    config = config_for(tmp_path, f"  - name: dtm\n    feed: {site.url('/atom.xml')}")
+    opml = tmp_path / "feeds.opml"
+    opml.write_text(OPML.format(feed=site.url("/feed.xml"), atom=site.url("/atom.xml")), encoding="utf-8")
+    result = newswatch("--config", str(config), "import-opml", str(opml), "--write")
+    assert result.returncode == 0, result.stderr
+    assert "2 feed(s), 1 new" in result.stdout and "already a source" in result.stdout
+    assert "name: asia-business-wire" in config.read_text()
+    crawled = crawl(config)
+    assert "asia-business-wire: read, 3 new article(s)" in crawled.stdout
+    bad = tmp_path / "bad.opml"
+    bad.write_text("<html><body>not opml</body></html>", encoding="utf-8")
+    refused = newswatch("--config", str(config), "import-opml", str(bad))
+    assert refused.returncode == 2 and "not <opml>" in refused.stderr

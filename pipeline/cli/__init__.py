@@ -15,6 +15,8 @@ import click
 
 COMMANDS = {
     "crawl": "pipeline.cli.crawl:crawl",
+    "add": "pipeline.cli.add:add",
+    "import-opml": "pipeline.cli.add:import_opml",
     "run": "pipeline.cli.run:run",
     "check": "pipeline.cli.setup:check",
     "init": "pipeline.cli.setup:init",

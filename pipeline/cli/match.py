@@ -79,6 +79,18 @@ def match_page(page: Page, watchlist: Watchlist, rules: list[AlertRule]) -> dict
     }
 
 
+def describe_hits(record: dict[str, object]) -> str:
+    """'Hikvision (3), Dahua Technology (1); rule ngo-team would alert', in one line."""
+    counts: dict[str, int] = {}
+    for mention in record.get("mentions") or []:  # type: ignore[union-attr]
+        counts[mention["entity"]] = counts.get(mention["entity"], 0) + 1
+    if not counts:
+        return "no watched company mentioned"
+    found = ", ".join(f"{entity} ({n})" for entity, n in counts.items())
+    rules = record.get("rules") or []
+    return found + (f"; rule {', '.join(rules)} would alert" if rules else "; no rule would alert")  # type: ignore[arg-type]
+
+
 def describe(record: dict[str, object]) -> str:
     """The human-readable form of one `match` result."""
     label = record.get("file") or record.get("url")

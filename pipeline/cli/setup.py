@@ -36,7 +36,7 @@ def check(ctx: click.Context) -> None:
     for source in config.sources:
         when = f"cron {source.cron!r} {source.timezone or 'UTC'}" if source.cron else f"every {source.every:g}s"
         off = " (enabled: false)" if not source.enabled else ""
-        click.echo(f"  {source.name}: {source.kind} {source.url} {when}{off}")
+        click.echo(f"  {source.name}: {source.url} ({source.kind}) {when}{off}")
         if source.kind == "site":
             found = discovered.get(source.name)
             click.echo(f"    reads {found[0]} {found[1]} (found: {found[2]}, {found[3]})" if found
