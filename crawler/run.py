@@ -1,4 +1,4 @@
-"""Run one crawl pass in this process: `python -m crawler.run CONFIG REPORT [SOURCE...]`.
+"""Run one crawl pass in this process: `python -m crawler.run CONFIG REPORT [--no-alert] [SOURCE...]`.
 
 Twisted's reactor cannot be restarted, so each pass is its own process; the caller
 (`pipeline.crawl.run_crawl`) reads the JSON report this writes.
@@ -19,11 +19,13 @@ from pipeline.store.sqlite import Store
 
 
 def main(argv: list[str]) -> int:
-    config_path, report_path, *names = argv
+    config_path, report_path, *rest = argv
+    hold_alerts = "--no-alert" in rest  # store and match, queue no alert
+    names = [name for name in rest if name != "--no-alert"]
     config = load_config(config_path)  # validated by the caller; channels are not needed here
     sources = config.sources_to_read(names)
     store = Store.open(config.database_path)
-    session = CrawlSession(config, store, sources)
+    session = CrawlSession(config, store, sources, hold_alerts=hold_alerts)
     process = CrawlerProcess(build_settings(config.fetch))
     crawler = process.create_crawler(SourceSpider)
     process.crawl(crawler, session=session)

@@ -76,6 +76,7 @@ class RuleHit:
     rule: str
     channels: tuple[str, ...]
     reason: str
+    entities: tuple[str, ...] = ()  # the rule's entities the article mentions
 
 
 # --- messages to channels -------------------------------------------------------------------
@@ -179,6 +180,9 @@ class SourceReport:
     listing: str = ""  # what was read when it is not the configured URL ("feed https://…, discovered")
     notes: list[str] = field(default_factory=list)  # limits hit, levels not followed
     skipped_entries: int = 0  # sitemap entries older than max_age (or undated)
+    held_back: int = 0  # stored and matched, not alerted: a first pass's backlog, or --no-alert
+    held_because: str = ""  # "first pass" or "--no-alert"
+    first_pass: bool = False
     page_validators: dict[str, dict[str, str]] = field(default_factory=dict)  # further listing pages
 
     @property

@@ -167,6 +167,7 @@ def site_config(
   - name: dtm
     feed: {site.url('/atom.xml')}"""
     return f"""database: news.db
+alert_backlog: 10000d  # the fixture site's articles are from 2024: alert them on a first pass
 fetch:
   user_agent: "newswatch-test (+https://example.org/contact)"
   allow_private_networks: {str(allow_private).lower()}

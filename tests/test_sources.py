@@ -49,6 +49,7 @@ def plain_url(site: SiteServer, path: str, hours: float) -> str:
 
 def config_for(tmp_path: Path, source: str) -> Path:
     return write_config(tmp_path, f"""database: news.db
+alert_backlog: 10000d
 fetch:
   allow_private_networks: true
   timeout: 10

@@ -25,6 +25,7 @@ from pipeline.store.sqlite import Store
 from tests.conftest import rows
 
 CONFIG = """
+alert_backlog: 10000d
 sources:
   - {name: abw, feed: "https://abw.example/feed.xml"}
 watchlist:

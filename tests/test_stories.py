@@ -134,20 +134,23 @@ def test_updated_article_keeps_its_story_and_alerts_only_for_a_new_match(tmp_pat
         headers={"Content-Type": "application/rss+xml"})
     before = len(site.requests_for(analysis))
     out = crawl(config)
-    assert "wire-daily: read, 0 new article(s), 1 alert(s) queued, 1 updated article(s)" in out
+    assert "wire-daily: read, 0 new article(s), 2 alert(s) queued, 1 updated article(s)" in out
     assert len(site.requests_for(analysis)) == before + 1
     assert len(site.requests_for(WIRE_PAGE)) == 1  # its feed date did not change: not refetched
     (text, new_story), = rows(db, "select text, story_id from articles where id = ?", article_id)
     assert "Correction:" in text and new_story == story_id
-    # ngo-team already alerted on this story: no second alert; dahua-desk's match is new.
-    assert len(smtp.messages) == 4
-    assert "Dahua Technology" in smtp.messages[-1]["Subject"]
-    assert rows(db, "select rule from alerts where story_id = ? order by id", story_id) == [
-        ("ngo-team",), ("dahua-desk",)]
+    # dahua-desk's match is new; ngo-team alerted on this story already, for Hikvision: the
+    # update names Dahua Technology, one of its entities, for the first time: one follow-up.
+    assert len(smtp.messages) == 5
+    assert all("Dahua Technology" in m["Subject"] for m in smtp.messages[-2:])
+    assert rows(db, "select rule, new_entity from alerts where story_id = ? order by id", story_id) == [
+        ("ngo-team", ""), ("dahua-desk", ""), ("ngo-team", "Dahua Technology")]
+    assert "updated: now mentions Dahua Technology" in smtp.messages[-1].get_body(("plain",)).get_content() \
+        or "updated: now mentions Dahua Technology" in smtp.messages[-2].get_body(("plain",)).get_content()
 
     # The same update listed again: nothing fetched, nothing sent.
     crawl(config)
-    assert len(site.requests_for(analysis)) == before + 1 and len(smtp.messages) == 4
+    assert len(site.requests_for(analysis)) == before + 1 and len(smtp.messages) == 5
 
 
 def test_update_without_a_new_match_sends_nothing(tmp_path, outlets, smtp):

@@ -25,6 +25,9 @@ def print_pass(result: PassResult) -> None:
                 line += f", {report.updated_articles} updated article(s)"
             if report.failed_pages:
                 line += f", {report.failed_pages} page(s) failed (retried next pass)"
+            if report.held_back:
+                line += (f", {report.held_back} matching article(s) not alerted ({report.held_because}; "
+                         "`rematch --alert --since DATE` alerts them)")
             click.echo(line)
             if report.listing:
                 click.echo(f"  reads {report.listing}")
@@ -65,8 +68,10 @@ def refuse_beside_daemon(config: Config) -> None:
 
 @click.command()
 @source_option
+@click.option("--no-alert", "no_alert", is_flag=True,
+              help="Store and match what is new, queue no alert (a silent baseline).")
 @click.pass_context
-def crawl(ctx: click.Context, sources: tuple[str, ...]) -> None:
+def crawl(ctx: click.Context, sources: tuple[str, ...], no_alert: bool) -> None:
     """One pass over all sources now, then deliver pending alerts (for cron)."""
     config, path = open_config(ctx)
     require_sources(config, sources)
@@ -74,7 +79,7 @@ def crawl(ctx: click.Context, sources: tuple[str, ...]) -> None:
     open_store(config).close()
     channels = build_channels(config.channels)
     try:
-        result = crawl_and_deliver(config, path, list(sources), channels)
+        result = crawl_and_deliver(config, path, list(sources), channels, hold_alerts=no_alert)
     except CrawlError as exc:
         fail(f"crawl failed: {exc}", EXIT_ALL_FAILED)
     print_pass(result)

@@ -16,6 +16,7 @@ from pipeline.store.sqlite import Store
 DEMO_CONFIG = """\
 # Written by `newswatch demo`: the bundled sample site, served on loopback for this run only.
 database: newswatch.db
+alert_backlog: 10000d              # the sample articles are from 2024; a real first pass alerts 1 day back
 fetch:
   user_agent: "newswatch-demo (+https://example.org/contact)"
   allow_private_networks: true     # the demo site is on 127.0.0.1

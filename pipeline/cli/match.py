@@ -8,11 +8,13 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Callable, Iterator
 
 import click
 
 from pipeline.cli.common import EXIT_CONFIG, build_channels, fail, open_config, open_store, rule_option, json_option
+from pipeline.cli.explain import describe_explanation, explanation
 from pipeline.cli.extract import read_page
 from pipeline.config import Config
 from pipeline.config.compile import rules_from_config, watchlist_from_config
@@ -57,7 +59,8 @@ def read_files(paths: list[str]) -> Iterator[Page]:
             yield Page("file", path, None, None, exc.strerror or str(exc))
 
 
-def match_page(page: Page, watchlist: Watchlist, rules: list[AlertRule]) -> dict[str, object]:
+def match_page(page: Page, watchlist: Watchlist, rules: list[AlertRule], explain: bool = False,
+               source: str = "") -> dict[str, object]:
     record: dict[str, object] = {page.label_key: page.label}
     if page.html is None:
         return {**record, "error": page.error}
@@ -66,7 +69,8 @@ def match_page(page: Page, watchlist: Watchlist, rules: list[AlertRule]) -> dict
     except ExtractionError as exc:
         return {**record, "error": str(exc)}
     mentions = watchlist.find({"title": article.title, "text": article.text})
-    verdicts = decide_all(rules, article.title, article.text, mentions)
+    verdicts = decide_all(rules, article.title, article.text, mentions, source, article.language)
+    extra = explanation(article, page.html, watchlist, rules, source) if explain else {}
     return {
         **record,
         "title": article.title,
@@ -76,6 +80,7 @@ def match_page(page: Page, watchlist: Watchlist, rules: list[AlertRule]) -> dict
         ],
         "rules": [v.rule for v in verdicts],
         "reasons": {v.rule: v.reason for v in verdicts},
+        **extra,
     }
 
 
@@ -101,6 +106,8 @@ def describe(record: dict[str, object]) -> str:
     lines.append(f"  {len(mentions)} mention(s)")  # type: ignore[arg-type]
     for m in mentions:  # type: ignore[union-attr]
         lines.append(f"    {m['entity']} as {m['alias']!r} in {m['field']}: {m['snippet']}")
+    if "verdicts" in record:
+        return "\n".join(lines + describe_explanation(record))  # type: ignore[arg-type]
     reasons: dict[str, str] = record["reasons"]  # type: ignore[assignment]
     if reasons:
         for rule, reason in reasons.items():
@@ -144,6 +151,12 @@ def as_json_line(record: dict[str, object]) -> str:
     return json.dumps({k: v for k, v in record.items() if k != "reasons"}, ensure_ascii=False)
 
 
+def source_of(config: Config, url: str | None) -> str:
+    """The configured source on the URL's host, if any (for `sources:` and `source:` in rules)."""
+    host = urlsplit(url or "").hostname
+    return next((s.name for s in config.sources if host and urlsplit(s.url).hostname == host), "")
+
+
 def match_inputs(config: Config, config_path: Path, inputs: list[str]) -> Iterator[Page]:
     urls = [i for i in inputs if i.startswith(("http://", "https://"))]
     files = [i for i in inputs if i not in urls]
@@ -155,9 +168,11 @@ def match_inputs(config: Config, config_path: Path, inputs: list[str]) -> Iterat
 @click.command()
 @rule_option
 @json_option
+@click.option("--explain", is_flag=True, help="Every candidate hit and every rule, with why it did or did not count.")
 @click.argument("inputs", nargs=-1, required=True)
 @click.pass_context
-def match(ctx: click.Context, rule_names: tuple[str, ...], as_json: bool, inputs: tuple[str, ...]) -> None:
+def match(ctx: click.Context, rule_names: tuple[str, ...], as_json: bool, explain: bool,
+          inputs: tuple[str, ...]) -> None:
     """What would match in saved pages or URLs, and why (after the real extraction)."""
     config, path = open_config(ctx)
     unknown = [r for r in rule_names if r not in {rule.name for rule in config.rules}]
@@ -167,7 +182,7 @@ def match(ctx: click.Context, rule_names: tuple[str, ...], as_json: bool, inputs
     rules = [r for r in rules_from_config(config) if not rule_names or r.name in rule_names]
     failures = 0
     for page in match_inputs(config, path, list(inputs)):
-        record = match_page(page, watchlist, rules)
+        record = match_page(page, watchlist, rules, explain, source_of(config, page.url))
         failures += "error" in record
         click.echo(as_json_line(record) if as_json else describe(record))
     ctx.exit(1 if failures == len(inputs) else 0)

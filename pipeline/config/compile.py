@@ -16,12 +16,16 @@ from pipeline.match.watchlist import EntitySpec, Watchlist
 
 
 def entity_spec(entity: EntityConfig) -> EntitySpec:
-    tickers = [form for ticker in entity.ticker for form in ticker_forms(ticker)]
-    aliases = list(dict.fromkeys([*entity.strong_aliases, *tickers]))
+    """Exchange forms of tickers are aliases (matched in exactly their case); bare codes are
+    matched only with evidence (see pipeline.match.tickers)."""
+    forms = [ticker_forms(ticker) for ticker in entity.ticker]
+    exchange_forms = [f for t in forms for f in t.exchange_forms]
+    aliases = list(dict.fromkeys([*entity.strong_aliases, *exchange_forms]))
+    bare = [c for t in forms for c in t.bare if c not in aliases]
     if entity.case_sensitive is True:
         sensitive = [*aliases, *entity.weak_aliases]
     else:
-        sensitive = [*(entity.case_sensitive or []), *tickers]
+        sensitive = [*(entity.case_sensitive or []), *exchange_forms]
     return EntitySpec(
         name=entity.name,
         aliases=tuple(aliases),
@@ -29,6 +33,7 @@ def entity_spec(entity: EntityConfig) -> EntitySpec:
         context=tuple(entity.context),
         exclude=tuple(entity.exclude),
         case_sensitive=tuple(sensitive),
+        tickers=tuple(dict.fromkeys(bare)),
     )
 
 
@@ -46,8 +51,10 @@ def rules_from_config(config: Config) -> list[AlertRule]:
             query=parse_query(r.query, entity_names) if r.query else None,
             min_mentions=r.min_mentions,
             in_title=r.in_title,
+            sources=tuple(r.sources or ()),
         )
         for r in config.rules
+        if r.enabled
     ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -170,6 +171,10 @@ def _cross_reference_errors(config: Config, rules_key: str) -> list[str]:
         for position, name in enumerate(rule.channels):
             if name not in config.channels:
                 errors.append(f"{rules_key}[{index}].channels[{position}]: no channel named {name!r}")
+        for position, pattern in enumerate(rule.sources or []):
+            if not any(fnmatchcase(source.name, pattern) for source in config.sources):
+                errors.append(f"{rules_key}[{index}].sources[{position}]: no source named {pattern!r}"
+                              " (names or globs such as cn-*)")
         if rule.query is not None:
             try:
                 parse_query(rule.query, entity_names)

@@ -168,6 +168,8 @@ class RuleConfig(Strict):
     query: str | None = None
     min_mentions: Annotated[int, Field(ge=1)] = 1
     in_title: bool = False
+    sources: list[str] | None = None  # source names or globs (cn-*); default: every source
+    enabled: bool = True
     timezone: TimeZoneName | None = None  # of the digest schedule (declared first: `digest` reads it)
     digest: str | None = None  # None: one alert per article, at once
 
@@ -205,11 +207,18 @@ class Config(Strict):
     stories: StoriesConfig = StoriesConfig()
     admin_channel: str | None = None
     source_down_after: Annotated[int, Field(ge=1)] = 5
+    # A source's first pass alerts only what was published this long before it: no backlog flood.
+    alert_backlog: float = 86400.0
     base_dir: Path = Field(default=Path("."), exclude=True)
     # Where each watchlist entity was defined ("watchlist[0]" or "file.csv:12"), for messages.
     entity_origins: dict[str, str] = Field(default_factory=dict, exclude=True)
     # What `check` should tell the user: old key names still accepted, and the like.
     warnings: list[str] = Field(default_factory=list, exclude=True)
+
+    @field_validator("alert_backlog", mode="before")
+    @classmethod
+    def _backlog(cls, value: Any) -> float:
+        return parse_duration(value)
 
     @field_validator("channels")
     @classmethod

@@ -83,7 +83,7 @@ class Analyser:
             return Analysis(page, None, reason=str(exc))
         article = to_article(page, extracted)
         mentions = self.watchlist.find({"title": article.title, "text": article.text})
-        hits = decide_all(self.rules, article.title, article.text, mentions)
+        hits = decide_all(self.rules, article.title, article.text, mentions, page.source, article.language)
         return Analysis(
             page, article, mentions=tuple(mentions), hits=tuple(hits),
             sketch=self.sketcher.sketch(article.text), lines=distinct_lines(article.text),

@@ -45,6 +45,15 @@ def build_story_index(store: Store, rules: StoryRules, now: float) -> StoryIndex
     return StoryIndex.build(rules, store.story_signatures(since))
 
 
+def new_entity_alerts(analysis: Analysis, before: set[str]) -> list[tuple[str, str, str, str]]:
+    """(rule, channel, reason, entity) for each rule entity an update names for the first time."""
+    return [
+        (hit.rule, channel, f"updated: now mentions {entity}; {hit.reason}", entity)
+        for hit in analysis.hits for entity in hit.entities if entity not in before
+        for channel in hit.channels
+    ]
+
+
 class Committer:
     """Writes analyses to the store; holds the crawl's story index (built on first need)."""
 
@@ -60,21 +69,22 @@ class Committer:
             self._stories = build_story_index(self.store, self.story_rules, time.time())
         return self._stories
 
-    def commit(self, analysis: Analysis) -> IngestResult:
+    def commit(self, analysis: Analysis, queue_alerts: bool = True) -> IngestResult:
+        """Store the analysis; `queue_alerts` False stores and matches without alerting."""
         page, article = analysis.page, analysis.article
         if article is None:
             self.store.mark_seen(analysis.seen_keys, page.source, listing_updated=page.entry_updated)
             return IngestResult("rejected", canonicalize(page.url), reason=analysis.reason)
         known = self.store.article_id(article.url)
         if known is not None:
-            return self.update(known, analysis)
+            return self.update(known, analysis, queue_alerts)
         assert analysis.sketch is not None
         now = time.time()
         match = self.stories.find(analysis.sketch, now)
         placement = StoryPlacement(match.story_id if match else None, analysis.sketch.to_blob(),
                                    analysis.sketch.size)
         added = self.store.add_article(
-            article, analysis.mentions, analysis.alerts, analysis.seen_keys, placement,
+            article, analysis.mentions, analysis.alerts if queue_alerts else [], analysis.seen_keys, placement,
             page.entry_updated, boilerplate=(site_of(article.url), analysis.lines or {}),
         )
         if added is None:
@@ -83,16 +93,22 @@ class Committer:
         return IngestResult("stored", article.url, added.article_id, analysis.mentions, added.alerts,
                             story_id=added.story_id)
 
-    def update(self, article_id: int, analysis: Analysis) -> IngestResult:
-        """A stored URL fetched again: new text replaces the old and keeps its story."""
+    def update(self, article_id: int, analysis: Analysis, queue_alerts: bool = True) -> IngestResult:
+        """A stored URL fetched again: new text replaces the old and keeps its story.
+
+        A rule alerts again only when the update names one of its entities the article did not
+        mention before ("updated: now mentions Dahua Technology"), once per entity.
+        """
         page, article = analysis.page, analysis.article
         assert article is not None and analysis.sketch is not None
         stored = self.store.article(article_id)
         if (stored["text"], stored["title"]) == (article.text, article.title):
             self.store.mark_seen(analysis.seen_keys, page.source, article_id, page.entry_updated)
             return IngestResult("duplicate", article.url, article_id, story_id=stored["story_id"])
+        before = {m["entity"] for m in self.store.mentions_of(article_id)}
+        alerts = analysis.alerts + new_entity_alerts(analysis, before) if queue_alerts else []
         queued = self.store.update_article(
-            article_id, article, analysis.mentions, analysis.alerts,
+            article_id, article, analysis.mentions, alerts,
             StoryPlacement(stored["story_id"], analysis.sketch.to_blob(), analysis.sketch.size),
             analysis.seen_keys, page.entry_updated,
         )

@@ -7,7 +7,7 @@ decisions here keeps `crawler/` thin glue and makes them testable without a reac
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from pipeline.config import Config, SourceConfig
 from pipeline.config.compile import story_rules_from_config
@@ -19,6 +19,17 @@ from pipeline.models import FAILED, NOT_MODIFIED, READ, CrawlReport, FetchedPage
 from pipeline.store.sqlite import Store
 
 
+def parse_published(text: str | None) -> datetime | None:
+    """An article's publication time (ISO 8601, a date alone is midnight UTC), or None."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 REDISCOVER_S = 7 * 86400.0  # a site's chosen listing is looked for again after a week
 
 
@@ -26,13 +37,16 @@ class CrawlSession:
     """One pass over some sources: analysis, the commit, and the report of what happened."""
 
     def __init__(self, config: Config, store: Store, sources: list[SourceConfig],
-                 analyser: Analyser | None = None):
+                 analyser: Analyser | None = None, hold_alerts: bool = False):
         self.config = config
         self.store = store
         self.sources = sources
         self.analyser = analyser or Analyser.from_config(config)
         self.committer = Committer(store, story_rules_from_config(config))
-        self.report = CrawlReport({s.name: SourceReport(s.name) for s in sources})
+        self.report = CrawlReport({s.name: SourceReport(s.name, first_pass=store.never_read(s.name))
+                                   for s in sources})
+        self.hold_alerts = hold_alerts  # `crawl --no-alert`: store and match, alert nothing
+        self.backlog_since = datetime.now(timezone.utc) - timedelta(seconds=config.alert_backlog)
         self._considered: dict[str, int] = {}  # listed entries looked at, per source
         self._queued: set[str] = set()  # article URLs requested in this pass
         self._listings: set[str] = set()  # further listing pages requested in this pass
@@ -150,11 +164,25 @@ class CrawlSession:
             raise
         return self.commit(analysis)
 
+    def may_alert(self, analysis: Analysis) -> bool:
+        """False for `--no-alert`, and on a source's first pass for what was published more than
+        `alert_backlog` ago (or undated): the backlog is stored and matched, not alerted."""
+        if self.hold_alerts:
+            return False
+        if not self.report.sources[analysis.page.source].first_pass:
+            return True
+        published = parse_published(analysis.article.published if analysis.article else None)
+        return published is not None and published >= self.backlog_since
+
     def commit(self, analysis: Analysis) -> IngestResult:
         page = analysis.page
         report = self.report.sources[page.source]
+        alert = self.may_alert(analysis)
+        if not alert and analysis.hits:
+            report.held_back += 1
+            report.held_because = "--no-alert" if self.hold_alerts else "first pass"
         try:
-            result = self.committer.commit(analysis)
+            result = self.committer.commit(analysis, queue_alerts=alert)
         except Exception as exc:
             self.page_failed(page.source, f"{type(exc).__name__}: {exc} ({page.url})")
             raise

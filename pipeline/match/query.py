@@ -8,15 +8,18 @@ Grammar (AND binds tighter than OR; a space between two terms is an implicit AND
     not     := "NOT" not | near
     near    := atom ("NEAR/" n atom)*          -- at most n words between them, same field
     atom    := "(" or ")" | "title:" atom | "@" name | "@" "quoted name" | "phrase" | word[*]
+             | "source:" glob | "lang:" code       -- the article's source (name, * and ? allowed), language
 
 Terms match like aliases (case- and accent-folded, whole words; CJK inside words); a trailing `*`
 matches any word starting with the stem. `@Entity` is true where the matcher found that entity
-(weak aliases and context already applied). Parse errors name the position in the query.
+(weak aliases and context already applied). `source:` and `lang:` test the article's source name
+(a glob: `source:cn-*`) and language code (`lang:zh`). Parse errors name the position in the query.
 """
 
 from __future__ import annotations
 
 import re
+from fnmatch import fnmatchcase
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence, Union
@@ -27,6 +30,7 @@ from pipeline.match.textnorm import fold, fold_term, is_cjk
 FIELDS = ("title", "text")
 _TOKEN = re.compile(
     r'\s*(?:(?P<lparen>\()|(?P<rparen>\))|(?P<near>NEAR/(?P<n>\d+))|(?P<title>title:)'
+    r'|(?P<meta>(?:source|lang):[^\s()"]+)'
     r'|(?P<entity>@(?:"[^"]*"|[^\s()"]+))|(?P<phrase>"[^"]*")|(?P<word>[^\s()"]+))'
 )
 _WORDS = re.compile(r"\w+", re.UNICODE)
@@ -75,12 +79,20 @@ class Near:
 
 
 @dataclass(frozen=True)
+class Meta:
+    """`source:cn-*` or `lang:zh`: a property of the article, not a word in it."""
+
+    key: str  # source | lang
+    pattern: str
+
+
+@dataclass(frozen=True)
 class Scoped:
     field: str
     operand: "Node"
 
 
-Node = Union[Term, Entity, Not, And, Or, Near, Scoped]
+Node = Union[Term, Entity, Not, And, Or, Near, Scoped, Meta]
 
 
 @dataclass
@@ -183,6 +195,9 @@ class _Parser:
             if self.entities is not None and name not in self.entities:
                 raise QueryError(f"no watchlist entity named {name!r}", lexeme.position, self.query)
             return Entity(name)
+        if lexeme.kind == "meta":
+            key, _, pattern = lexeme.value.partition(":")
+            return Meta(key, pattern.lower() if key == "lang" else pattern)
         if lexeme.kind in ("phrase", "word"):
             return _term(lexeme, self.query)
         raise QueryError(f"unexpected {lexeme.value!r}", lexeme.position, self.query)
@@ -219,9 +234,11 @@ class Document:
 
     fields: dict[str, _Field]
     entity_hits: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)  # source, lang
 
     @classmethod
-    def build(cls, texts: Mapping[str, str], mentions: Sequence[Mention]) -> "Document":
+    def build(cls, texts: Mapping[str, str], mentions: Sequence[Mention],
+              meta: Mapping[str, str | None] | None = None) -> "Document":
         fields = {}
         for name, text in texts.items():
             folded = fold(text or "")
@@ -237,7 +254,7 @@ class Document:
             first = bisect_right(f.starts, mention.position) - 1 if f else 0
             last = bisect_right(f.starts, mention.position + mention.length - 1) - 1 if f else 0
             hits.setdefault(mention.entity, []).append((mention.field, max(0, first), max(0, last)))
-        return cls(fields, hits)
+        return cls(fields, hits, {k: v for k, v in (meta or {}).items() if v})
 
 
 def _split_cjk(word: str, start: int) -> list[tuple[int, str]]:
@@ -289,6 +306,14 @@ def _eval(node: Node, doc: Document, scope: Sequence[str], terms: list[str]) -> 
         return hits
     if isinstance(node, Scoped):
         return _eval(node.operand, doc, [node.field], terms)
+    if isinstance(node, Meta):
+        value = doc.meta.get(node.key, "")
+        if node.key == "lang":
+            value = value.lower().split("-")[0]
+        if value and fnmatchcase(value, node.pattern):
+            terms.append(f"{node.key}:{node.pattern}")
+            return list(_TRUE_WITHOUT_POSITION)
+        return []
     if isinstance(node, Not):
         return [] if _eval(node.operand, doc, scope, []) else list(_TRUE_WITHOUT_POSITION)
     if isinstance(node, And):
@@ -309,6 +334,47 @@ def _eval(node: Node, doc: Document, scope: Sequence[str], terms: list[str]) -> 
         right = [h for h in _eval(node.right, doc, scope, terms) if h[1] >= 0]
         return [a for a in left for b in right if a[0] == b[0] and _gap(a, b) <= node.distance]
     raise TypeError(node)
+
+
+def describe(node: Node) -> str:
+    """A node written back as query text, for messages."""
+    if isinstance(node, Term):
+        return f'"{node.label}"' if " " in node.label else node.label
+    if isinstance(node, Entity):
+        return f'@"{node.name}"' if " " in node.name else f"@{node.name}"
+    if isinstance(node, Meta):
+        return f"{node.key}:{node.pattern}"
+    if isinstance(node, Scoped):
+        return f"title:{describe(node.operand)}"
+    if isinstance(node, Not):
+        return f"NOT {describe(node.operand)}"
+    if isinstance(node, Near):
+        return f"{describe(node.left)} NEAR/{node.distance} {describe(node.right)}"
+    joiner = " AND " if isinstance(node, And) else " OR "
+    return "(" + joiner.join(describe(o) for o in node.operands) + ")"
+
+
+def why_not(node: Node, document: Document) -> str:
+    """The clause that made a query fail, in words ('Xinjiang was not found')."""
+    return _why_not(node, document, FIELDS)
+
+
+def _why_not(node: Node, doc: Document, scope: Sequence[str]) -> str:
+    if isinstance(node, And):
+        for operand in node.operands:
+            if not _eval(operand, doc, scope, []):
+                return _why_not(operand, doc, scope)
+    if isinstance(node, Scoped):
+        return f"{_why_not(node.operand, doc, [node.field])} in the title"
+    if isinstance(node, Not):
+        return f"{describe(node.operand)} was found (the query says NOT)"
+    if isinstance(node, Or):
+        return "none of " + ", ".join(describe(o) for o in node.operands) + " was found"
+    if isinstance(node, Near):
+        return f"{describe(node.left)} and {describe(node.right)} are not within {node.distance} words"
+    if isinstance(node, Meta):
+        return f"{node.key} is {doc.meta.get(node.key) or 'unknown'}, not {node.pattern}"
+    return f"{describe(node)} was not found"
 
 
 def _gap(a: tuple[str, int, int], b: tuple[str, int, int]) -> int:

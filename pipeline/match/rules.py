@@ -9,9 +9,10 @@ Xinjiang".
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Sequence
 
-from pipeline.match.query import Document, Node, evaluate
+from pipeline.match.query import Document, Node, evaluate, why_not
 from pipeline.models import Mention, RuleHit
 
 
@@ -51,19 +52,30 @@ class AlertRule:
     query: Node | None = None
     min_mentions: int = 1
     in_title: bool = False
+    sources: tuple[str, ...] = ()  # names or globs; empty: every source
 
     def decide(
-        self, mentions: Sequence[Mention], prominence: dict[str, Salience], document: Document | None
+        self, mentions: Sequence[Mention], prominence: dict[str, Salience], document: Document | None,
+        source: str = "",
     ) -> RuleHit | None:
         """The rule's verdict on one article, with its reason; None when it does not alert."""
+        return self.verdict(mentions, prominence, document, source)[0]
+
+    def verdict(
+        self, mentions: Sequence[Mention], prominence: dict[str, Salience], document: Document | None,
+        source: str = "",
+    ) -> tuple[RuleHit | None, str]:
+        """(hit, why it alerts) or (None, why not): the first condition that failed."""
+        if self.sources and not any(fnmatchcase(source, pattern) for pattern in self.sources):
+            return None, f"source {source or '(none)'} is not one of {', '.join(self.sources)}"
         relevant = {e: s for e, s in prominence.items() if e in self.entities}
         if not relevant:
-            return None
+            return None, "none of its entities is mentioned"
         count = sum(s.count for s in relevant.values())
         if count < self.min_mentions:
-            return None
+            return None, f"{count} mention{'s' if count != 1 else ''} of its entities, min_mentions is {self.min_mentions}"
         if self.in_title and not any(s.in_title for s in relevant.values()):
-            return None
+            return None, "in_title: none of its entities is in the headline"
         parts = [
             f"{s.title_alias} in the title" if s.title_alias else f"{s.lead_alias} in the first paragraph"
             for s in relevant.values()
@@ -71,22 +83,39 @@ class AlertRule:
         ]
         parts.append(f"{count} mention{'s' if count != 1 else ''}")
         if self.query is not None:
-            verdict = evaluate(self.query, document or Document({}))
+            document = document or Document({})
+            verdict = evaluate(self.query, document)
             if not verdict.matched:
-                return None
+                return None, f"query: {why_not(self.query, document)}"
             positive = [t for t in verdict.terms if not t.startswith("@")] or verdict.terms
             parts.append("query matched " + ", ".join(positive))
-        return RuleHit(self.name, self.channels, "; ".join(parts))
+        reason = "; ".join(parts)
+        return RuleHit(self.name, self.channels, reason, tuple(relevant)), reason
+
+
+def query_document(title: str, text: str, mentions: Sequence[Mention], source: str = "",
+                   language: str | None = None) -> Document:
+    return Document.build({"title": title, "text": text}, mentions, {"source": source, "lang": language})
 
 
 def decide_all(
-    rules: Sequence[AlertRule], title: str, text: str, mentions: Sequence[Mention]
+    rules: Sequence[AlertRule], title: str, text: str, mentions: Sequence[Mention],
+    source: str = "", language: str | None = None,
 ) -> list[RuleHit]:
     """Every rule's verdict on one article (the query document is built only if a rule needs it)."""
     if not mentions:
         return []
     prominence = salience(mentions, text)
-    document = (
-        Document.build({"title": title, "text": text}, mentions) if any(r.query for r in rules) else None
-    )
-    return [m for rule in rules if (m := rule.decide(mentions, prominence, document))]
+    document = query_document(title, text, mentions, source, language) if any(r.query for r in rules) else None
+    return [m for rule in rules if (m := rule.decide(mentions, prominence, document, source))]
+
+
+def explain_all(
+    rules: Sequence[AlertRule], title: str, text: str, mentions: Sequence[Mention],
+    source: str = "", language: str | None = None,
+) -> list[tuple[str, bool, str]]:
+    """(rule, alerts?, why) for every rule: what `newswatch match --explain` prints."""
+    prominence = salience(mentions, text)
+    document = query_document(title, text, mentions, source, language)
+    return [(rule.name, hit is not None, why)
+            for rule in rules for hit, why in [rule.verdict(mentions, prominence, document, source)]]

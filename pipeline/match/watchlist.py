@@ -30,6 +30,15 @@ from pipeline.match.textnorm import Folded, fold, fold_term, is_cjk
 from pipeline.models import Mention
 
 STRONG, WEAK, CONTEXT, EXCLUDE = "strong", "weak", "context", "exclude"
+TICKER, STOCK_WORD = "ticker", "stock word"  # a bare stock code; a word that makes one count
+# Words next to which a bare stock code is a stock code ("stock code 2899", "股票代码：02899").
+STOCK_WORDS = (
+    "stock code", "stock", "stocks", "ticker", "symbol", "shares", "listed", "listing", "exchange",
+    "HKEX", "SEHK", "SZSE", "SSE", "NYSE", "Nasdaq", "股票代码", "证券代码", "股票", "代码", "股份", "港股",
+    "A股", "H股", "上市", "証券コード", "銘柄コード",
+)
+STOCK_WORDS_WINDOW = 6  # words either side (CJK: 12 characters)
+_GLOBAL = -1  # the entity index of terms that belong to no entity (stock words)
 # A word character of a script that separates words (Latin, Cyrillic, digits…): CJK excluded.
 _W = (
     r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u0e00-\u0e7f"
@@ -40,7 +49,6 @@ _CJK_CLASS = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7a
 _CJK = re.compile(_CJK_CLASS)
 _CJK_RUN = re.compile(_CJK_CLASS + "+")
 CONTEXT_WORDS = 25
-CONTEXT_CHARS_CJK = 50
 SNIPPET_CHARS = 90
 _WORD = re.compile(r"\w+")
 
@@ -55,6 +63,21 @@ class EntitySpec:
     context: Sequence[str] = ()
     exclude: Sequence[str] = ()
     case_sensitive: Sequence[str] = ()
+    tickers: Sequence[str] = ()  # bare codes ("2899", "02899"): count only with evidence
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One place an alias, weak alias or stock code of an entity was seen, and why it did or did
+    not count (what `newswatch match --explain` prints)."""
+
+    entity: str
+    alias: str
+    field: str
+    position: int
+    snippet: str
+    counted: bool
+    why: str
 
 
 @dataclass(frozen=True)
@@ -78,7 +101,9 @@ class _FieldScan:
     original: str
     folded: Folded
     aliases: list[_Hit] = field(default_factory=list)
-    context: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    context: dict[int, list[tuple[int, str]]] = field(default_factory=lambda: defaultdict(list))
+    stock_words: list[tuple[int, str]] = field(default_factory=list)
+    rejected: list[tuple[_Hit, str]] = field(default_factory=list)  # only when explaining
 
 
 def _is_spaced_word_char(ch: str) -> bool:
@@ -137,6 +162,7 @@ class Watchlist:
                 (WEAK, entity.weak_aliases),
                 (CONTEXT, entity.context),
                 (EXCLUDE, entity.exclude),
+                (TICKER, entity.tickers),
             ):
                 for value in values:
                     key = fold_term(value)
@@ -144,6 +170,9 @@ class Watchlist:
                         continue
                     sensitive = kind in (STRONG, WEAK) and (value in forced or needs_case(value))
                     terms[key].append(_Term(index, kind, value, sensitive))
+        if any(entity.tickers for entity in self.entities):
+            for word in STOCK_WORDS:
+                terms[fold_term(word)].append(_Term(_GLOBAL, STOCK_WORD, word, False))
         # Keys starting with a spaced-script word: looked up whole, from their first word.
         self._keys: dict[str, tuple[_Term, ...]] = {}
         self._words_in_longest: dict[str, int] = {}  # first word -> words in its longest key
@@ -176,40 +205,94 @@ class Watchlist:
         """Mentions in each named field (e.g. title, text), ordered by field and position."""
         if self._empty:
             return []
-        scans = [self._scan(name, text or "") for name, text in fields.items()]
-        strong_entities = {
-            hit.term.entity for scan in scans for hit in scan.aliases if hit.term.kind == STRONG
-        }
-        mentions: list[Mention] = []
+        return [self._mention(scan, hit) for scan, hit, _ in self._counted(self._scans(fields, False))]
+
+    def explain(self, fields: Mapping[str, str]) -> list[Candidate]:
+        """Every candidate hit, counted or not, with the reason (slower than `find`)."""
+        if self._empty:
+            return []
+        scans = self._scans(fields, True)
+        counted = self._counted(scans)
+        out = [self._candidate(scan, hit, True, why) for scan, hit, why in counted]
+        kept = {(scan.name, hit.start, hit.end, hit.term.entity) for scan, hit, _ in counted}
         for scan in scans:
             for hit in scan.aliases:
-                if hit.term.kind == WEAK and hit.term.entity not in strong_entities:
-                    if not self._has_context(scan, hit):
-                        continue
-                mentions.append(self._mention(scan, hit))
-        return mentions
+                if (scan.name, hit.start, hit.end, hit.term.entity) not in kept:
+                    out.append(self._candidate(scan, hit, False, self._missing_evidence(hit)))
+            out += [self._candidate(scan, hit, False, why) for hit, why in scan.rejected]
+        return sorted(out, key=lambda c: (c.field != "title", c.position, not c.counted))
 
-    def _scan(self, name: str, text: str) -> _FieldScan:
+    def _scans(self, fields: Mapping[str, str], explain: bool) -> list[_FieldScan]:
+        return [self._scan(name, text or "", explain) for name, text in fields.items()]
+
+    def _counted(self, scans: list[_FieldScan]) -> list[tuple[_FieldScan, _Hit, str]]:
+        """The hits that count, each with its evidence: strong aliases always; weak aliases and
+        bare stock codes with a strong alias of their entity in the article or a word nearby."""
+        strong: dict[int, str] = {}
+        for scan in scans:
+            for hit in scan.aliases:
+                if hit.term.kind == STRONG:
+                    strong.setdefault(hit.term.entity, hit.term.term)
+        counted = []
+        for scan in scans:
+            for hit in scan.aliases:
+                kind, entity = hit.term.kind, hit.term.entity
+                if kind == STRONG:
+                    why = "an alias"
+                elif entity in strong:
+                    why = f"the article also has {strong[entity]!r}"
+                elif kind == WEAK and (word := self._context_word(scan, hit)):
+                    why = f"context word {word!r} nearby"
+                elif kind == TICKER and (word := self._stock_word(scan, hit)):
+                    why = f"stock-code word {word!r} next to it"
+                else:
+                    continue
+                counted.append((scan, hit, why))
+        return counted
+
+    def _missing_evidence(self, hit: _Hit) -> str:
+        entity = self.entities[hit.term.entity]
+        if hit.term.kind == TICKER:
+            return (f"a bare stock code: needs a stock-code word within {STOCK_WORDS_WINDOW} words "
+                    f"(stock code, ticker, 股票代码…) or an alias of {entity.name} in the article")
+        return (f"a weak alias: needs one of its context words within {CONTEXT_WORDS} words "
+                f"({', '.join(entity.context[:5]) or 'none configured'}) or an alias of {entity.name}")
+
+    def _scan(self, name: str, text: str, explain: bool = False) -> _FieldScan:
         folded = fold(text)
         scan = _FieldScan(name, text, folded)
         candidates: list[_Hit] = []
-        excluded: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        excluded: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
         for start, end, entries in self._hits(folded.text):
             for term in entries:
                 if term.case_sensitive and not _same_case(text, folded, start, end, term.term):
+                    if explain and term.kind in (STRONG, WEAK, TICKER):
+                        scan.rejected.append((_Hit(start, end, term), f"case: {term.term!r} counts only "
+                                              "written exactly so"))
                     continue
                 if term.kind == CONTEXT:
-                    scan.context[term.entity].append(start)
+                    scan.context[term.entity].append((start, term.term))
+                elif term.kind == STOCK_WORD:
+                    scan.stock_words.append((start, term.term))
                 elif term.kind == EXCLUDE:
-                    excluded[term.entity].append((start, end))
+                    excluded[term.entity].append((start, end, term.term))
                 else:
                     candidates.append(_Hit(start, end, term))
-        candidates = [
-            hit
-            for hit in candidates
-            if not any(s <= hit.start and hit.end <= e for s, e in excluded.get(hit.term.entity, ()))
-        ]
-        scan.aliases = _longest_first(candidates)
+        kept = []
+        for hit in candidates:
+            cover = next((x for s, e, x in excluded.get(hit.term.entity, ()) if s <= hit.start and hit.end <= e), None)
+            if cover is None:
+                kept.append(hit)
+            elif explain:
+                scan.rejected.append((hit, f"excluded by {cover!r}"))
+        scan.aliases = _longest_first(kept)
+        if explain:
+            chosen = {id(h) for h in scan.aliases}
+            for hit in kept:
+                if id(hit) not in chosen:
+                    longer = next((h for h in scan.aliases if h.start <= hit.start and hit.end <= h.end), None)
+                    scan.rejected.append((hit, f"part of the longer {longer.term.term!r}" if longer
+                                          else "overlaps a longer alias"))
         return scan
 
     def _hits(self, haystack: str) -> Iterable[tuple[int, int, tuple[_Term, ...]]]:
@@ -252,12 +335,27 @@ class Watchlist:
                         yield at, at + length, entries
                 at = haystack.find(head, at + 1)
 
-    def _has_context(self, scan: _FieldScan, hit: _Hit) -> bool:
-        starts = sorted(scan.context.get(hit.term.entity, ()))
-        if not starts:
-            return False
+    def _context_word(self, scan: _FieldScan, hit: _Hit) -> str | None:
+        """A context word of the hit's entity within the context window, or None."""
+        found = scan.context.get(hit.term.entity)
+        if not found:
+            return None
         low, high = _context_window(scan.folded.text, hit.start, hit.end)
-        return bisect_left(starts, low) < bisect_right(starts, high)
+        near = [(abs(start - hit.start), word) for start, word in found if low <= start <= high]
+        return min(near)[1] if near else None
+
+    def _stock_word(self, scan: _FieldScan, hit: _Hit) -> str | None:
+        if not scan.stock_words:
+            return None
+        low, high = _context_window(scan.folded.text, hit.start, hit.end, STOCK_WORDS_WINDOW)
+        near = [(abs(start - hit.start), -len(word), word) for start, word in scan.stock_words
+                if low <= start <= high and not hit.start <= start < hit.end]
+        return min(near)[2] if near else None
+
+    def _candidate(self, scan: _FieldScan, hit: _Hit, counted: bool, why: str) -> Candidate:
+        mention = self._mention(scan, hit)
+        return Candidate(mention.entity, mention.alias, mention.field, mention.position, mention.snippet,
+                         counted, why)
 
     def _mention(self, scan: _FieldScan, hit: _Hit) -> Mention:
         start, end = scan.folded.original_span(hit.start, hit.end)
@@ -268,7 +366,7 @@ class Watchlist:
             position=start,
             length=end - start,
             snippet=make_snippet(scan.original, start, end),
-            weak=hit.term.kind == WEAK,
+            weak=hit.term.kind in (WEAK, TICKER),
         )
 
 
@@ -302,16 +400,17 @@ def _longest_first(hits: list[_Hit]) -> list[_Hit]:
     return sorted(kept, key=lambda h: h.start)
 
 
-def _context_window(text: str, start: int, end: int) -> tuple[int, int]:
-    """Folded offsets [low, high] within which a context word must start: 25 words (50 CJK chars)."""
+def _context_window(text: str, start: int, end: int, span: int = CONTEXT_WORDS) -> tuple[int, int]:
+    """Folded offsets [low, high] within which a context word must start: `span` words either
+    side (25 by default; CJK text: twice as many characters)."""
     nearby = text[max(0, start - 20) : end + 20]
     if len(_CJK.findall(nearby)) * 2 >= len(nearby.replace(" ", "")):
-        return max(0, start - CONTEXT_CHARS_CJK), end + CONTEXT_CHARS_CJK
+        return max(0, start - 2 * span), end + 2 * span
     words = [m.start() for m in _WORD.finditer(text)]
     first = bisect_left(words, start)
     last = bisect_left(words, end)
-    low = words[max(0, first - CONTEXT_WORDS)] if words and first > 0 else 0
-    high_index = min(len(words) - 1, last + CONTEXT_WORDS - 1)
+    low = words[max(0, first - span)] if words and first > 0 else 0
+    high_index = min(len(words) - 1, last + span - 1)
     high = words[high_index] if words and last < len(words) else end
     return low, max(high, end)
 

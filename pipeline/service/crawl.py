@@ -50,7 +50,7 @@ def child_env() -> dict[str, str]:
 
 def run_crawl(
     config_path: Path, source_names: list[str], timeout: float = CRAWL_TIMEOUT_S,
-    stop: Callable[[], bool] | None = None,
+    stop: Callable[[], bool] | None = None, hold_alerts: bool = False,
 ) -> CrawlReport:
     """Crawl the named sources in a child process and return its report.
 
@@ -61,7 +61,8 @@ def run_crawl(
     with tempfile.TemporaryDirectory(prefix="newswatch-") as tmp:
         report_path = Path(tmp) / "report.json"
         stderr_path = Path(tmp) / "stderr.txt"
-        command = [sys.executable, "-m", "crawler.run", str(config_path), str(report_path), *source_names]
+        flags = ["--no-alert"] if hold_alerts else []
+        command = [sys.executable, "-m", "crawler.run", str(config_path), str(report_path), *flags, *source_names]
         env = child_env()
         with open(stderr_path, "w+", encoding="utf-8", errors="replace") as stderr:
             child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
@@ -99,9 +100,10 @@ def _wait(child: subprocess.Popen[bytes], timeout: float, stop: Callable[[], boo
 
 
 def crawl_and_deliver(
-    config: Config, config_path: Path, source_names: list[str], channels: Mapping[str, Channel]
+    config: Config, config_path: Path, source_names: list[str], channels: Mapping[str, Channel],
+    hold_alerts: bool = False,
 ) -> PassResult:
-    report = run_crawl(config_path, source_names)
+    report = run_crawl(config_path, source_names, hold_alerts=hold_alerts)
     store = Store.open(config.database_path)
     try:
         delivery = deliver_instant(store, config, channels)

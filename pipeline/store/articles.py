@@ -35,7 +35,7 @@ class Added:
     alerts: int
 
 
-Alerts = Iterable[tuple[str, str, str]]  # (rule, channel, reason)
+Alerts = Iterable[tuple[str, ...]]  # (rule, channel, reason) or (rule, channel, reason, new entity)
 
 
 class ArticleRows:
@@ -149,8 +149,9 @@ class ArticleRows:
     ) -> int:
         """New text for a stored article, in one transaction; it keeps its story and its source.
 
-        Mentions are replaced. Returns how many alerts were queued: only (rule, channel) pairs
-        the article's story has no alert for yet, so an update alerts only for a new match.
+        Mentions are replaced. Returns how many alerts were queued: (rule, channel) pairs the
+        story has no alert for yet (a new match), and, as (rule, channel, reason, entity), a
+        follow-up for a pair that alerted already when the update names a new entity of the rule.
         """
         now = utcnow()
         with self._db.atomic():
@@ -162,7 +163,11 @@ class ArticleRows:
             )
             self._db.execute("delete from mentions where article_id = ?", [article_id])
             self._write_mentions(article_id, mentions)
-            queued = self._queue_alerts(article_id, self.story_of(article_id), alerts, now)
+            story_id = self.story_of(article_id)
+            alerted = self._alerted(story_id)
+            first = [a for a in alerts if len(a) == 3]
+            followups = [a for a in alerts if len(a) == 4 and (a[0], a[1]) in alerted]
+            queued = self._queue_alerts(article_id, story_id, first + followups, now)
             if story.signature is not None:
                 self._write_signature(article_id, story.signature, story.shingles, now)
             self._record_seen(seen_keys, article.source, article_id, now, listing_updated)
@@ -209,14 +214,20 @@ class ArticleRows:
             ),
         )
 
+    def _alerted(self, story_id: int) -> set[tuple[str, str]]:
+        """(rule, channel) pairs that have alerted on a story already."""
+        rows = self._db.execute("select rule, channel from alerts where story_id = ?", [story_id]).fetchall()
+        return {(rule, channel) for rule, channel in rows}
+
     def _queue_alerts(self, article_id: int, story_id: int, alerts: Alerts, now: str) -> int:
-        """Pending (rule, channel, reason) alerts; one the story already has is kept. Returns new ones."""
+        """Pending alerts, each (rule, channel, reason) or (rule, channel, reason, new entity); one
+        the story already has is kept. Returns how many were new."""
         queued = 0
-        for rule, channel, reason in alerts:
+        for rule, channel, reason, *entity in alerts:
             cursor = self._db.execute(
                 "insert or ignore into alerts (rule, channel, article_id, story_id, status, attempts,"
-                " created_at, reason) values (?, ?, ?, ?, 'pending', 0, ?, ?)",
-                [rule, channel, article_id, story_id, now, reason],
+                " created_at, reason, new_entity) values (?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
+                [rule, channel, article_id, story_id, now, reason, entity[0] if entity else ""],
             )
             queued += cursor.rowcount
         return queued

@@ -192,3 +192,12 @@ def _sources_discovered(db: Database) -> None:
     # What a `site:` source's discovery chose: the listing read, its kind, how it was found, when.
     for column in ("discovered_kind", "discovered_url", "discovered_how", "discovered_at"):
         db["sources"].add_column(column, str)
+
+
+@MIGRATIONS(name="0090_alerts_new_entity")
+def _alerts_new_entity(db: Database) -> None:
+    # A story update that names a rule's entity for the first time alerts again, once per entity:
+    # alerts are unique per (rule, channel, story, new_entity); '' is the story's first alert.
+    db["alerts"].add_column("new_entity", str, not_null_default="")
+    db.execute("drop index if exists idx_alerts_rule_channel_story_id")
+    db["alerts"].create_index(["rule", "channel", "story_id", "new_entity"], unique=True)

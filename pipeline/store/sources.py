@@ -35,6 +35,13 @@ class SourceRows:
         with self._db.atomic():
             self._db["sources"].upsert(record, pk="name")
 
+    def never_read(self, name: str) -> bool:
+        """No successful read recorded and no article stored: this pass is the source's first."""
+        row = self._db.execute("select last_success from sources where name = ?", [name]).fetchone()
+        if row and row[0]:
+            return False
+        return self._db.execute("select 1 from articles where source = ? limit 1", [name]).fetchone() is None
+
     def source_health(self, name: str) -> dict[str, Any]:
         """The health columns of one source (all None for a source never recorded)."""
         row = self._db.execute(
