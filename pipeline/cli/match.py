@@ -131,13 +131,14 @@ def run_rematch(
 ) -> RematchReport:
     """Re-run the watchlist over stored articles; alerts are queued only when `alert` is true."""
     report = RematchReport()
-    for article_id, title, text in store.articles_since(since):
+    for article_id, title, text, source, language in store.articles_since(since):
         mentions = watchlist.find({"title": title, "text": text})
         before = {(m["entity"], m["field"], m["position"]) for m in store.mentions_of(article_id)}
         after = {(m.entity, m.field, m.position) for m in mentions}
         alerts = []
         if alert:
-            alerts = [(v.rule, c, v.reason) for v in decide_all(rules, title, text, mentions) for c in v.channels]
+            alerts = [(v.rule, c, v.reason) for v in decide_all(rules, title, text, mentions, source, language)
+                      for c in v.channels]
         if before != after or alerts:
             report.new_alerts += store.replace_mentions(article_id, mentions, alerts)
             report.changed += before != after

@@ -175,9 +175,9 @@ class ArticleRows:
 
     # --- re-matching stored articles -----------------------------------------------------
 
-    def articles_since(self, since: str | None) -> Iterator[tuple[int, str, str]]:
-        """(id, title, text) of stored articles published (or fetched) at or after `since`."""
-        sql = "select id, coalesce(title, ''), text from articles"
+    def articles_since(self, since: str | None) -> Iterator[tuple[int, str, str, str, str | None]]:
+        """(id, title, text, source, language) of stored articles published (or fetched) at or after `since`."""
+        sql = "select id, coalesce(title, ''), text, source, language from articles"
         params: list[str] = []
         if since:
             sql += " where coalesce(published, fetched_at) >= ?"
