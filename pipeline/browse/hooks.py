@@ -8,11 +8,14 @@ is unaffected; every hook does nothing for a database without the newswatch plug
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
+import datasette_atom
 from datasette import hookimpl
 from datasette.filters import FilterArguments
-from datasette.utils.asgi import BadRequest
+from datasette.utils.asgi import BadRequest, Response
+from feedgen.feed import FeedGenerator
 from markupsafe import Markup
 
 from pipeline.browse import charts, queries, search
@@ -56,10 +59,11 @@ def _filters(args: Any, entities: list[str], prefix: str) -> Filters:
 # --- table pages: the one search box, entity and date range ---------------------------------
 
 
-def article_filter_sql(filters: Filters) -> tuple[list[str], dict[str, str]]:
+def article_filter_sql(filters: Filters, table: str) -> tuple[list[str], dict[str, str]]:
     """Conditions on `id` (an article id) for the filters; both indexes behind the search."""
     clauses, params = search.where_clauses(search.parse(filters.q)) if filters.q else ([], {})
-    day = "substr(coalesce(published, fetched_at), 1, 10)"
+    # article_list's `published` already falls back to when the article was stored.
+    day = "substr(published, 1, 10)" if table == "article_list" else "substr(coalesce(published, fetched_at), 1, 10)"
     if filters.entity:
         clauses.append("id in (select article_id from mentions where entity = :nw_entity collate nocase)")
         params["nw_entity"] = filters.entity
@@ -79,7 +83,7 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
 
     async def inner() -> FilterArguments:
         filters = _filters(request.args, await picker_entities(datasette, database), "_")
-        clauses, params = article_filter_sql(filters)
+        clauses, params = article_filter_sql(filters, table)
         # Our search box (`_q`, both indexes) replaces Datasette's (`_search`, words only).
         return FilterArguments(clauses, params, filters.descriptions(),
                                extra_context={"supports_search": False, "newswatch_filters": filters})
@@ -231,6 +235,37 @@ def extra_template_vars(template: str, database: str | None, table: str | None, 
     return inner
 
 
+# --- the alerts feed -----------------------------------------------------------------------
+
+
+def empty_feed(url: str, title: str) -> str:
+    """A valid Atom feed with no entry (its `updated` is now: nothing was alerted yet)."""
+    feed = FeedGenerator()
+    feed.id(url)
+    feed.link(href=url, rel="self")
+    feed.title(title)
+    feed.updated(datetime.now(timezone.utc))
+    return feed.atom_str(pretty=True).decode()
+
+
+def render_atom(datasette: Any, request: Any, sql: str, columns: list[str], rows: list[Any], database: str,
+                table: str | None, query_name: str | None, view_name: str, data: dict[str, Any]) -> Response:
+    """datasette-atom's feed, except that a rule with no alert yet gets an empty feed: datasette-atom
+    0.9 takes the newest `atom_updated` of no row and answers 500, which a feed reader reports as
+    a broken feed."""
+    if rows:
+        return datasette_atom.render_atom(datasette, request, sql, columns, rows, database, table,
+                                          query_name, view_name, data)
+    queries_ = datasette.metadata("queries", database=database) or {}
+    title = (queries_.get(query_name) or {}).get("title") or "newswatch"
+    return Response(empty_feed(request.url, title), content_type="application/xml; charset=utf-8")
+
+
+@hookimpl(trylast=True)  # last, so that this "atom" replaces datasette-atom's own
+def register_output_renderer(datasette: Any) -> dict[str, Any]:
+    return {"extension": "atom", "render": render_atom, "can_render": datasette_atom.can_render_atom}
+
+
 @hookimpl
 def menu_links(datasette: Any, actor: Any, request: Any) -> Any:
     database = newswatch_database(datasette)
@@ -240,4 +275,5 @@ def menu_links(datasette: Any, actor: Any, request: Any) -> Any:
             {"href": datasette.urls.query(database, "latest_mentions"), "label": "Latest mentions"}]
 
 
-__all__ = ["extra_template_vars", "filters_from_request", "menu_links", "render_cell"]
+__all__ = ["extra_template_vars", "filters_from_request", "menu_links", "register_output_renderer",
+           "render_cell"]
