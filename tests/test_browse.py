@@ -200,8 +200,10 @@ def test_mentions_chart_draws_a_mark_for_each_entity_and_day(served, page):
     points = [p.get_attribute("aria-label") for p in chart.locator('svg path[aria-roledescription="point"]').all()]
     expected = get_json(f"{base}/news/mentions_per_entity_per_day.json?_shape=objects")["rows"]
     assert {r["entity"] for r in expected} == {"Hikvision", "Dahua Technology", "ZTE", "Zijin Mining"}
-    assert sorted(points) == sorted(f"day: {r['day']}; mentions: {r['mentions']}; entity: {r['entity']}"
-                                    for r in expected)
+    days = {r["day"] for r in expected}
+    assert len(points) == len(days) * 4  # every day of the range, for every entity (0 if none)
+    assert sorted(p for p in points if not p.startswith(tuple(f"day: {d}; mentions: 0;" for d in days))) == \
+        sorted(f"day: {r['day']}; mentions: {r['mentions']}; entity: {r['entity']}" for r in expected)
     legend = chart.locator("svg").text_content()
     assert all(entity in legend for entity in ("Hikvision", "ZTE", "Zijin Mining"))
     chart.screenshot(path=str(ARTIFACTS / "chart-mentions.png"))
@@ -559,7 +561,10 @@ def test_forms_check_dates_and_resolve_entities():
 
 
 def test_chart_specs_carry_their_rows():
-    rows = [{"day": "2024-03-12", "entity": "ZTE", "mentions": 2}]
+    rows = [{"day": "2024-03-12", "entity": "ZTE", "mentions": 2}, {"day": "2024-03-14", "entity": "Hik", "mentions": 1}]
     spec = charts.mentions_per_entity(rows)
-    assert spec["data"]["values"] == rows and spec["encoding"]["color"]["field"] == "entity"
+    assert spec["encoding"]["color"]["field"] == "entity"
+    assert [(v["day"], v["entity"], v["mentions"]) for v in spec["data"]["values"]] == [
+        ("2024-03-12", "Hik", 0), ("2024-03-12", "ZTE", 2), ("2024-03-13", "Hik", 0), ("2024-03-13", "ZTE", 0),
+        ("2024-03-14", "Hik", 1), ("2024-03-14", "ZTE", 0)]
     assert charts.alerts_per_channel([{"day": "d", "channel": "c", "alerts": 1}])["mark"] == {"type": "bar"}

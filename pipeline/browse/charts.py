@@ -8,6 +8,7 @@ rows of its query, so the same data shows with or without `--public`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
 from typing import Any
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"  # an identifier; never fetched
@@ -28,7 +29,7 @@ def _per_day(rows: Iterable[Mapping[str, Any]], value: str, series: str, title: 
         "mark": mark,
         "encoding": {
             # Days as categories: one band per day that has data, labelled as stored (YYYY-MM-DD).
-            "x": {"field": "day", "type": "ordinal", "title": "day", "axis": {"labelAngle": -30}},
+            "x": {"field": "day", "type": "ordinal", "title": "day", "axis": {"labelAngle": -30, "labelOverlap": True}},
             "y": y,
             "color": {"field": series, "type": "nominal", "title": series},
             "tooltip": [{"field": "day", "type": "ordinal"},
@@ -38,9 +39,22 @@ def _per_day(rows: Iterable[Mapping[str, Any]], value: str, series: str, title: 
     }
 
 
+def every_day(rows: Iterable[Mapping[str, Any]], value: str, series: str) -> list[dict[str, Any]]:
+    """The rows with a 0 for each (day, series) missing, every calendar day from the first to the
+    last: a line drawn from 3 to 6 must not hide the day in between that had none."""
+    rows = list(rows)
+    if not rows:
+        return []
+    have = {(r["day"], r[series]): r[value] for r in rows}
+    names = sorted({r[series] for r in rows})
+    first, last = date.fromisoformat(min(have)[0]), date.fromisoformat(max(have)[0])
+    days = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+    return [{"day": day, series: name, value: have.get((day, name), 0)} for day in days for name in names]
+
+
 def mentions_per_entity(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """A line per entity, a point per day it was mentioned."""
-    return _per_day(rows, "mentions", "entity", "Mentions per entity per day",
+    """A line per entity, a point per day (0 on the days it was not mentioned)."""
+    return _per_day(every_day(rows, "mentions", "entity"), "mentions", "entity", "Mentions per entity per day",
                     {"type": "line", "point": {"size": 60}, "strokeWidth": 2}, stack=False)
 
 
