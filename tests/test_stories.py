@@ -14,7 +14,7 @@ from typing import Iterator
 
 import pytest
 
-from pipeline.cli.serve import STORIES_SEVERAL_OUTLETS
+from pipeline.browse.queries import STORIES_SEVERAL_OUTLETS
 from pipeline.cli.site_server import Route, SiteServer
 from tests.conftest import FIXTURES, newswatch, site_config, write_config
 

@@ -16,6 +16,8 @@ Rules for adding one:
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -173,6 +175,56 @@ def _sources_http_status(db: Database) -> None:
     db.execute("update sources set http_status = cast(last_status as integer),"
                " last_status = case last_status when '304' then 'not_modified' else 'read' end"
                " where last_status glob '[0-9][0-9][0-9]'")
+
+
+# Characters of scripts written without spaces (the matcher's `is_cjk`: kana, CJK ideographs,
+# Hangul, Thai, half-width katakana) as one SQLite GLOB class. Frozen with the triggers below.
+CJK_GLOB = "*[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u0e00-\u0e7f\U00020000-\U0002fa1f\uff66-\uff9f]*"
+_HAS_CJK = f"(coalesce(new.title, '') || ' ' || coalesce(new.text, '')) glob '{CJK_GLOB}'"
+
+
+@MIGRATIONS(name="0050_articles_cjk_fts")
+def _articles_cjk_fts(db: Database) -> None:
+    # unicode61 (articles_fts) takes a run of Chinese characters as one word: 紫金 is not found in
+    # 紫金矿业, nor 中兴通讯 in 中兴通讯等中国企业. A second index with FTS5's trigram tokenizer finds
+    # any substring of three characters or more; articles_fts keeps word matching and its ranking
+    # for spaced scripts. It holds only articles with such characters (its own copy of their title
+    # and text, so a one- or two-character search scans those rows only) and is kept by triggers.
+    if sqlite3.sqlite_version_info < (3, 34):
+        raise RuntimeError(f"SQLite {sqlite3.sqlite_version} has no FTS5 trigram tokenizer (3.34 or later needed)")
+    db.execute("create virtual table articles_cjk_fts using fts5(title, text, tokenize='trigram')")
+    db.execute(
+        f"create trigger articles_cjk_fts_ai after insert on articles when {_HAS_CJK} begin"
+        " insert into articles_cjk_fts (rowid, title, text) values (new.id, new.title, new.text); end")
+    db.execute(
+        "create trigger articles_cjk_fts_ad after delete on articles begin"
+        " delete from articles_cjk_fts where rowid = old.id; end")
+    db.execute(
+        "create trigger articles_cjk_fts_au after update of title, text on articles begin"
+        " delete from articles_cjk_fts where rowid = old.id;"
+        " insert into articles_cjk_fts (rowid, title, text)"
+        f" select new.id, new.title, new.text where {_HAS_CJK}; end")
+    db.execute("insert into articles_cjk_fts (rowid, title, text) select id, title, text from articles"
+               f" where {_HAS_CJK.replace('new.', '')}")
+
+
+@MIGRATIONS(name="0051_article_list_view")
+def _article_list_view(db: Database) -> None:
+    # One row per article for browsing (mentions has one row per mention, so a headline repeated
+    # five times): the watched entities it mentions, how many mentions, how many outlets carry its
+    # story. Computed per row shown, so it never goes stale.
+    db.execute("""
+        create view article_list as
+        select a.id, coalesce(a.published, a.fetched_at) as published, a.title as headline,
+               a.source,
+               (select group_concat(entity, ', ') from
+                  (select distinct entity from mentions m where m.article_id = a.id order by entity)
+               ) as entities,
+               (select count(*) from mentions m where m.article_id = a.id) as mentions,
+               (select count(distinct b.source) from articles b where b.story_id = a.story_id) as outlets,
+               a.paywalled, a.language, a.text, a.url
+        from articles a
+    """)
 
 
 @MIGRATIONS(name="0080_listing_pages")
