@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 
 from pipeline.config import schedules
 from pipeline.config.durations import parse_duration
+from pipeline.config.values import StringList, http_url
 
 
 def _time_zone(value: str) -> str:
@@ -116,9 +117,7 @@ class SourceConfig(Strict):
     @field_validator("feed", "sitemap", "section", "site")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://[^/\s]+", value, re.IGNORECASE):
-            raise ValueError(f"{value!r} is not an http(s) URL")
-        return value
+        return None if value is None else http_url(value)
 
     @property
     def kind(self) -> str:
@@ -133,17 +132,12 @@ class SourceConfig(Strict):
 
 class EntityConfig(Strict):
     name: Annotated[str, Field(min_length=1)]
-    aliases: list[str] = []
-    weak_aliases: list[str] = []
-    context: list[str] = []
-    exclude: list[str] = []
-    ticker: list[str] = []
-    case_sensitive: Union[bool, list[str]] = False
-
-    @field_validator("aliases", "weak_aliases", "context", "exclude", "ticker", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, (str, int)) and not isinstance(value, bool) else value
+    aliases: StringList = []  # `aliases: Hikvision` is one alias; "A, B" must be written [A, B]
+    weak_aliases: StringList = []
+    context: StringList = []
+    exclude: StringList = []
+    ticker: StringList = []
+    case_sensitive: Union[bool, StringList] = False
 
     @field_validator("aliases", "weak_aliases", "context", "exclude", "ticker")
     @classmethod
@@ -163,8 +157,8 @@ class RuleConfig(Strict):
     """One entry of `rules:` (formerly `alerts:`): who hears about what."""
 
     name: Annotated[str, Field(min_length=1)]
-    entities: list[str] | None = None
-    channels: Annotated[list[str], Field(min_length=1)]
+    entities: StringList | None = None
+    channels: Annotated[StringList, Field(min_length=1)]
     query: str | None = None
     min_mentions: Annotated[int, Field(ge=1)] = 1
     in_title: bool = False
@@ -197,7 +191,7 @@ class Config(Strict):
     fetch: FetchConfig = FetchConfig()
     sources: list[SourceConfig] = []
     watchlist: list[EntityConfig] = []
-    watchlist_files: list[str] = []
+    watchlist_files: StringList = []
     rules: list[RuleConfig] = []
     # name -> the channel's settings model (validated against the channel registry), or the raw
     # mapping when loaded without one (the crawl child, which never sends).
