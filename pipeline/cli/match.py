@@ -3,58 +3,19 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import click
 
-from pipeline.cli.common import EXIT_CONFIG, build_channels, fail, open_config, open_store, rule_option, json_option
-from pipeline.cli.extract import read_page
-from pipeline.config import Config
+from pipeline.cli.common import EXIT_CONFIG, SINCE, build_channels, fail, open_config, open_store, rule_option, json_option
+from pipeline.cli.pages import Page, read_inputs
 from pipeline.config.compile import rules_from_config, watchlist_from_config
 from pipeline.extract.article import ExtractionError, extract
 from pipeline.match.rules import AlertRule, decide_all
 from pipeline.match.watchlist import Watchlist
 from pipeline.outbox.deliver import deliver_alerts
-from pipeline.service.crawl import child_env
 from pipeline.store.sqlite import Store
-
-
-@dataclass(frozen=True)
-class Page:
-    label_key: str  # "file" or "url"
-    label: str
-    html: bytes | None
-    url: str | None
-    error: str | None = None
-
-
-def fetch_urls(config_path: Path, urls: list[str]) -> Iterator[Page]:
-    """Fetch URLs through the crawl's Scrapy stack in a child process (robots, private networks…)."""
-    with tempfile.TemporaryDirectory(prefix="newswatch-match-") as tmp:
-        done = subprocess.run([sys.executable, "-m", "crawler.fetch", str(config_path), tmp, *urls],
-                              capture_output=True, text=True, timeout=600, env=child_env())
-        manifest_path = Path(tmp) / "manifest.json"
-        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-        for index, url in enumerate(urls):
-            entry = manifest.get(str(index)) or {"error": f"fetch process failed: {done.stderr[-300:]}"}
-            if "error" in entry:
-                yield Page("url", url, None, url, entry["error"])
-            else:
-                body = (Path(tmp) / f"{index}.html").read_bytes()
-                yield Page("url", url, body, entry["final_url"])
-
-
-def read_files(paths: list[str]) -> Iterator[Page]:
-    for path in paths:
-        try:
-            yield Page("file", path, read_page(Path(path)), None)
-        except OSError as exc:
-            yield Page("file", path, None, None, exc.strerror or str(exc))
 
 
 def match_page(page: Page, watchlist: Watchlist, rules: list[AlertRule]) -> dict[str, object]:
@@ -144,14 +105,6 @@ def as_json_line(record: dict[str, object]) -> str:
     return json.dumps({k: v for k, v in record.items() if k != "reasons"}, ensure_ascii=False)
 
 
-def match_inputs(config: Config, config_path: Path, inputs: list[str]) -> Iterator[Page]:
-    urls = [i for i in inputs if i.startswith(("http://", "https://"))]
-    files = [i for i in inputs if i not in urls]
-    yield from read_files(files)
-    if urls:
-        yield from fetch_urls(config_path, urls)
-
-
 @click.command()
 @rule_option
 @json_option
@@ -166,7 +119,7 @@ def match(ctx: click.Context, rule_names: tuple[str, ...], as_json: bool, inputs
     watchlist = watchlist_from_config(config)
     rules = [r for r in rules_from_config(config) if not rule_names or r.name in rule_names]
     failures = 0
-    for page in match_inputs(config, path, list(inputs)):
+    for page in read_inputs(path, list(inputs)):
         record = match_page(page, watchlist, rules)
         failures += "error" in record
         click.echo(as_json_line(record) if as_json else describe(record))
@@ -174,7 +127,8 @@ def match(ctx: click.Context, rule_names: tuple[str, ...], as_json: bool, inputs
 
 
 @click.command()
-@click.option("--since", default=None, help="Only articles published on or after this date (YYYY-MM-DD).")
+@click.option("--since", type=SINCE, default=None,
+              help="Only articles published on or after this date (2025-03-05, 2025-03-05T10:00) or within this long (7d, 1h30m).")
 @click.option("--alert", "send_alerts", is_flag=True, help="Queue and send alerts for new rule matches.")
 @click.pass_context
 def rematch(ctx: click.Context, since: str | None, send_alerts: bool) -> None:

@@ -67,6 +67,12 @@ def init(path: str, force: bool) -> None:
     """Write a commented starter config."""
     target = Path(path)
     if target.exists() and not force:
-        fail(f"{target} exists; use --force to overwrite it", EXIT_CONFIG)
+        if target.read_bytes() == STARTER_CONFIG.read_bytes():
+            # A fresh clone ships config.yaml as this very starter: the README's first step works.
+            click.echo(f"{target} is already the starter config, unchanged; edit it, then run: "
+                       f"newswatch --config {target} check")
+            return
+        fail(f"{target} exists and differs from the starter (your edits?); "
+             "use --force to overwrite it with the starter", EXIT_CONFIG)
     shutil.copyfile(STARTER_CONFIG, target)
     click.echo(f"wrote {target}; edit it, then run: newswatch --config {target} check")
