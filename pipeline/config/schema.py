@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 from pipeline.config import schedules
 from pipeline.config.durations import parse_duration
 from pipeline.config.values import StringList, http_url
+from pipeline.models import RuleEntities
 
 
 def _time_zone(value: str) -> str:
@@ -236,6 +237,7 @@ class Config(Strict):
     def rule_entities(self, rule: RuleConfig) -> list[str]:
         return rule.entities if rule.entities is not None else [e.name for e in self.watchlist]
 
-    def entities_by_rule(self) -> dict[str, set[str]]:
-        """Each rule's entities: an alert message lists only the mentions its rule asked for."""
-        return {rule.name: set(self.rule_entities(rule)) for rule in self.rules}
+    def entities_by_rule(self) -> dict[str, RuleEntities]:
+        """Each rule's entities (an alert message lists only the mentions its rule asked for), with
+        the rule's time zone (its message shows times in it)."""
+        return {rule.name: RuleEntities(self.rule_entities(rule), rule.timezone) for rule in self.rules}
