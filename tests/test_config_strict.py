@@ -164,3 +164,51 @@ def test_check_shows_each_mistake_with_its_line(tmp_path):
                for line in lines)
     assert any(line.startswith("  line 16: channels.team-slack.webhook_url: 'hooks.slack.com/services/x'")
                for line in lines)
+
+
+def check_warnings(tmp_path, text: str) -> list[str]:
+    result = newswatch("--config", str(write_config(tmp_path, text)), "check")
+    assert result.returncode == 0, result.stderr
+    return [line.removeprefix("warning: ") for line in result.stderr.splitlines() if line.startswith("warning: ")]
+
+
+def test_check_warns_about_example_values_left_in(tmp_path):
+    warnings = check_warnings(tmp_path, EMAIL.replace("channels: [team-slack]", "channels: [team-slack, team-email]")
+                              .replace("https://hooks.example.net/services/T0/B0/x",
+                                       "https://hooks.slack.com/services/CHANGE/ME"))
+    assert warnings == [
+        "channels.team-slack.webhook_url: 'https://hooks.slack.com/services/CHANGE/ME' is an example value left "
+        "from the starter: put your own there",
+        "channels.team-email.smtp_host: 'smtp.example.org' is an example value left from the starter: put your own there",
+        "channels.team-email.from: 'newswatch@example.org' is an example value left from the starter: put your own there",
+        "channels.team-email.to[0]: 'team@example.org' is an example value left from the starter: put your own there",
+        "fetch.user_agent: 'newswatch/0.1 (+https://example.org/contact)' names an example address: say how a "
+        "site's owner can reach you (a URL or an e-mail address)"]
+
+
+OWN = BASE.replace("https://hooks.example.net/services/T0/B0/x", "https://hooks.slack.com/services/T0/B0/x") + \
+    'fetch:\n  user_agent: "newswatch (+mailto:desk@ngo.test)"\n'
+
+
+def test_a_clean_config_has_no_warnings(tmp_path):
+    assert check_warnings(tmp_path, OWN) == []
+
+
+def test_check_warns_about_polling_someone_elses_site_every_few_seconds(tmp_path):
+    text = OWN.replace("every: 30m", "every: 30s").replace(
+        "watchlist:", "  - name: mine\n    feed: http://127.0.0.1:8080/feed\n    every: 5s\nwatchlist:")
+    assert check_warnings(tmp_path, text) == [
+        "sources[cdt].every: 30s is more often than once a minute against chinadigitaltimes.net, a site you do "
+        "not run: 1m or more is polite (and a site may block a reader that polls faster)"]
+
+
+def test_check_warns_when_nothing_could_alert_and_about_unused_channels(tmp_path):
+    no_rules = OWN.replace("rules:\n  - name: ngo-team\n    channels: [team-slack]\n", "")
+    assert check_warnings(tmp_path, no_rules) == [
+        "rules: there are none, so sources are read and stored but nothing will alert (add a rule with the "
+        "channels to tell)",
+        "channels.team-slack: no rule sends to it (and it is not the admin_channel)"]
+    empty = OWN.replace("    channels: [team-slack]\n", "    channels: [team-slack]\n    entities: []\n")
+    assert check_warnings(tmp_path, empty) == [
+        "rules[ngo-team]: entities is empty, so this rule alerts on nothing",
+        "sources[cdt]: no rule could alert on it"]

@@ -11,6 +11,7 @@ import click
 from pipeline.cli.common import EXIT_CONFIG, fail, open_config
 from pipeline.config import Config
 from pipeline.config.compile import alias_conflicts
+from pipeline.config.lint import config_warnings
 from pipeline.store.sqlite import Store
 
 STARTER_CONFIG = Path(__file__).parent / "starter_config.yaml"
@@ -56,7 +57,7 @@ def check(ctx: click.Context) -> None:
     click.echo(f"channels ({len(config.channels)}):")
     for name, channel in config.channels.items():
         click.echo(f"  {name}: {channel.type}")
-    for warning in config.warnings + alias_conflicts(config):
+    for warning in config.warnings + alias_conflicts(config) + config_warnings(config):
         click.echo(f"warning: {warning}", err=True)
 
 
