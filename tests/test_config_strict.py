@@ -212,3 +212,29 @@ def test_check_warns_when_nothing_could_alert_and_about_unused_channels(tmp_path
     assert check_warnings(tmp_path, empty) == [
         "rules[ngo-team]: entities is empty, so this rule alerts on nothing",
         "sources[cdt]: no rule could alert on it"]
+
+
+def test_compound_durations_and_weeks_work_wherever_a_duration_goes():
+    text = BASE.replace("every: 30m", "every: 1h30m\n    expect_new_within: 1w").replace(
+        "    channels: [team-slack]\n", "    channels: [team-slack]\n    digest: every 1h30m\n") + "stories:\n  window: 2w\n"
+    config = parse_config(text, Path("/cfg"), {})
+    assert config.sources[0].every == 5400 and config.sources[0].expect_new_within == 7 * 86400
+    assert config.stories.window == 14 * 86400
+    from pipeline.config.schedules import parse_digest
+    assert parse_digest(config.rules[0].digest).interval_s == 5400
+
+
+def test_case_sensitive_written_as_one_string_with_commas_is_one_clear_error():
+    text = BASE.replace("aliases: [Elbit Systems, Elbit Systems Ltd]", "aliases: [GE, ABB]\n    case_sensitive: GE, ABB")
+    assert errors_of(text) == ["line 9: watchlist[0].case_sensitive: write a list: [GE, ABB] "
+                               "(or, for one item holding a comma, ['GE, ABB'])"]
+
+
+def test_names_on_the_command_line_get_a_did_you_mean(tmp_path):
+    path = write_config(tmp_path, OWN)
+    channel = newswatch("--config", str(path), "channels", "test", "team-slak")
+    assert channel.returncode == 2 and "no channel named 'team-slak' (did you mean 'team-slack'?)" in channel.stderr
+    rule = newswatch("--config", str(path), "match", "--rule", "ngo-taem", str(path))
+    assert rule.returncode == 2 and "no rule named 'ngo-taem' (did you mean 'ngo-team'?)" in rule.stderr
+    source = newswatch("--config", str(path), "crawl", "--source", "ctd")
+    assert source.returncode == 2 and "no source named 'ctd' (did you mean 'cdt'?)" in source.stderr

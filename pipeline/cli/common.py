@@ -15,6 +15,7 @@ import click
 
 from pipeline.config import Config, ConfigError, parse_config, read_config, resolve_config_path
 from pipeline.config.dates import parse_since
+from pipeline.config.suggest import did_you_mean
 from pipeline.models import Channel
 from pipeline.store.sqlite import Store, StoreError
 
@@ -87,7 +88,8 @@ def require_sources(config: Config, names: tuple[str, ...] = ()) -> None:
     known = {s.name for s in config.sources}
     unknown = [name for name in names if name not in known]
     if unknown:
-        fail(f"config error: no source named {', '.join(map(repr, unknown))}")
+        hints = "".join(did_you_mean(name, known) for name in unknown)
+        fail(f"config error: no source named {', '.join(map(repr, unknown))}{hints}")
     if not config.sources_to_read(names):
         fail("config error: every source has enabled: false (name one with --source to read it anyway)")
 

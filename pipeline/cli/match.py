@@ -11,6 +11,7 @@ import click
 from pipeline.cli.common import EXIT_CONFIG, SINCE, build_channels, fail, open_config, open_store, rule_option, json_option
 from pipeline.cli.pages import Page, read_inputs
 from pipeline.config.compile import rules_from_config, watchlist_from_config
+from pipeline.config.suggest import did_you_mean
 from pipeline.extract.article import ExtractionError, extract
 from pipeline.match.rules import AlertRule, decide_all
 from pipeline.match.watchlist import Watchlist
@@ -113,9 +114,11 @@ def as_json_line(record: dict[str, object]) -> str:
 def match(ctx: click.Context, rule_names: tuple[str, ...], as_json: bool, inputs: tuple[str, ...]) -> None:
     """What would match in saved pages or URLs, and why (after the real extraction)."""
     config, path = open_config(ctx)
-    unknown = [r for r in rule_names if r not in {rule.name for rule in config.rules}]
+    known = [rule.name for rule in config.rules]
+    unknown = [r for r in rule_names if r not in known]
     if unknown:
-        fail(f"config error: no rule named {', '.join(map(repr, unknown))}", EXIT_CONFIG)
+        hints = "".join(did_you_mean(name, known) for name in unknown)
+        fail(f"config error: no rule named {', '.join(map(repr, unknown))}{hints}", EXIT_CONFIG)
     watchlist = watchlist_from_config(config)
     rules = [r for r in rules_from_config(config) if not rule_names or r.name in rule_names]
     failures = 0

@@ -12,11 +12,11 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from pipeline.config import schedules
 from pipeline.config.durations import parse_duration
-from pipeline.config.values import StringList, http_url
+from pipeline.config.values import StringList, http_url, one_or_many
 from pipeline.models import RuleEntities
 
 
@@ -28,6 +28,11 @@ def _time_zone(value: str) -> str:
 def _cron(value: str) -> str:
     schedules.cron_trigger(value)
     return value
+
+
+def _flag_or_list(value: Any) -> Any:
+    """`case_sensitive: true`, or which aliases: a list, with the lists' one rule (values.one_or_many)."""
+    return value if isinstance(value, bool) else one_or_many(value)
 
 
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
@@ -138,7 +143,7 @@ class EntityConfig(Strict):
     context: StringList = []
     exclude: StringList = []
     ticker: StringList = []
-    case_sensitive: Union[bool, StringList] = False
+    case_sensitive: Annotated[Union[bool, list[str]], BeforeValidator(_flag_or_list)] = False
 
     @field_validator("aliases", "weak_aliases", "context", "exclude", "ticker")
     @classmethod
