@@ -114,7 +114,11 @@ def test_init_writes_a_starter_that_checks(tmp_path):
     written = (tmp_path / "c.yaml").read_text(encoding="utf-8")
     assert "# newswatch configuration" in written
     assert newswatch("--config", str(tmp_path / "c.yaml"), "check").returncode == 0
+    again = newswatch("init", str(tmp_path / "c.yaml"))  # still the starter: said so, nothing written
+    assert again.returncode == 0 and "is already the starter config" in again.stdout
+    (tmp_path / "c.yaml").write_text(written + "# edited\n", encoding="utf-8")
     assert newswatch("init", str(tmp_path / "c.yaml")).returncode == 2  # never overwrites silently
+    assert (tmp_path / "c.yaml").read_text(encoding="utf-8").endswith("# edited\n")
 
 
 def test_repository_config_is_the_starter():
