@@ -1,8 +1,9 @@
 """Load config.yaml: expand ${VAR}, accept renamed keys, validate, report every error with its place.
 
-All errors are collected and shown together, each with a location such as
-``watchlist[1].aliases``. Keys that were renamed still work and give a `check` warning naming the
-new key. Channel settings are validated against the registry of channel types the caller passes
+All errors are collected and shown together, each with its line and place, sources and rules by
+name: ``line 12: rules[ngo-team].channels[0]: no channel named 'team-slak' (did you mean
+'team-slack'?)`` (`yaml_lines` keeps the lines and finds duplicate keys, `locations` words the
+place). Keys that were renamed still work and give a `check` warning naming the new key. Channel settings are validated against the registry of channel types the caller passes
 (`alerts.SETTINGS`, from the composition root); without one they are kept as written.
 """
 
