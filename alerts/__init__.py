@@ -10,6 +10,7 @@ from typing import Any, Callable, Mapping
 
 from pydantic import BaseModel
 
+from alerts.apprise import AppriseChannel, AppriseSettings
 from alerts.console import ConsoleChannel, ConsoleSettings
 from alerts.email import EmailChannel, EmailSettings
 from alerts.slack import SlackChannel, SlackSettings
@@ -19,6 +20,7 @@ REGISTRY: dict[str, tuple[type[BaseModel], Callable[[str, Any], Channel]]] = {
     "email": (EmailSettings, EmailChannel),
     "slack": (SlackSettings, SlackChannel),
     "console": (ConsoleSettings, ConsoleChannel),
+    "apprise": (AppriseSettings, AppriseChannel),
 }
 # `type:` -> settings model: what config validation checks `channels:` against.
 SETTINGS: dict[str, type[BaseModel]] = {kind: settings for kind, (settings, _) in REGISTRY.items()}

@@ -8,10 +8,11 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Annotated, Callable, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from alerts.render import html, subject, text
 from alerts.settings import ChannelSettings
+from pipeline.config.values import EmailAddress, one_or_many
 from pipeline.models import DeliveryError, Message
 
 
@@ -22,8 +23,8 @@ class EmailSettings(ChannelSettings):
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str | None = None
     password: str | None = None
-    from_: Annotated[str, Field(alias="from")]
-    to: Annotated[list[str], Field(min_length=1)]
+    from_: Annotated[EmailAddress, Field(alias="from")]
+    to: Annotated[list[EmailAddress], BeforeValidator(one_or_many), Field(min_length=1)]
     timeout: Annotated[float, Field(gt=0)] = 30.0
 
 

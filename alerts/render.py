@@ -7,7 +7,9 @@ so a headline cannot split a header.
 
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
 from functools import lru_cache, singledispatch
+from zoneinfo import ZoneInfo
 
 import jinja2
 
@@ -36,6 +38,31 @@ def split_highlight(snippet: str, alias: str) -> list[tuple[str, bool]]:
     return [(text, hit) for text, hit in pieces if text]
 
 
+def local_time(stamp: str | None, zone: str | None = None) -> str | None:
+    """An ISO 8601 time as a reader wants it, in the rule's zone: 'Wed 5 Mar 2025, 10:30 (Asia/Shanghai)'.
+
+    A date alone stays a date ('Wed 5 Mar 2025'); a time without an offset is taken as UTC (as the
+    database keeps them); text that is not ISO 8601 is shown as it is. None when there is none."""
+    if not stamp:
+        return None
+    try:
+        moment = datetime.fromisoformat(stamp.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    if len(stamp.strip()) <= 10:  # '2025-03-05': a day, not midnight
+        day = date(moment.year, moment.month, moment.day)
+        return f"{day:%a} {day.day} {day:%b %Y}"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    local = moment.astimezone(ZoneInfo(zone or "UTC"))
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} ({zone or 'UTC'})"
+
+
+def published(message: AlertMessage) -> str | None:
+    """When the article was published, in its rule's zone (None: unknown)."""
+    return local_time(message.published, message.timezone)
+
+
 def one_line(text: str) -> str:
     """Header-safe: no CR/LF or other control characters can split a header."""
     return " ".join("".join(c if c.isprintable() else " " for c in text).split())
@@ -51,6 +78,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.globals["split_highlight"] = split_highlight
+    env.globals["published"] = published
     return env
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import singledispatch
 from typing import Any
 
-from alerts.render import split_highlight, subject
+from alerts.render import published, split_highlight, subject
 from pipeline.models import AlertMessage, DigestMessage, Message, Notice
 
 SECTION_CHARS = 2900
@@ -21,10 +21,28 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+ZWSP = "\u200b"  # zero-width space: a boundary Slack sees and the reader does not
+
+
+def bold(text: str, before: str = "", after: str = "") -> str:
+    """`*text*`, with a zero-width space where a letter touches an asterisk.
+
+    Slack's mrkdwn only reads `*…*` as bold when the asterisks stand at a word boundary, so in
+    `据报道，*紫金矿业*在塞尔维亚` (no spaces in Chinese) or `*Hikvision*'s` the highlight showed as
+    literal asterisks. A zero-width space gives Slack its boundary without changing what is read."""
+    left = ZWSP if before and not before[-1].isspace() else ""
+    right = ZWSP if after and not after[0].isspace() else ""
+    return f"{left}*{text}*{right}"
+
+
 def snippet_mrkdwn(snippet: str, alias: str) -> str:
-    return "".join(
-        f"*{escape(text)}*" if hit else escape(text) for text, hit in split_highlight(snippet, alias)
-    )
+    pieces = split_highlight(snippet, alias)
+    out = []
+    for index, (text, hit) in enumerate(pieces):
+        before = pieces[index - 1][0] if index else ""
+        after = pieces[index + 1][0] if index + 1 < len(pieces) else ""
+        out.append(bold(escape(text), before, after) if hit else escape(text))
+    return "".join(out)
 
 
 def link(url: str, title: str) -> str:
@@ -62,7 +80,7 @@ def _(message: AlertMessage) -> dict[str, Any]:
                 {
                     "type": "mrkdwn",
                     "text": escape(
-                        f"{message.source} · {message.published or 'date unknown'} · {message.why}"
+                        f"{message.source} · {published(message) or 'date unknown'} · {message.why}"
                     ),
                 }
             ],
@@ -84,7 +102,7 @@ def _(message: DigestMessage) -> dict[str, Any]:
         lines = []
         for m in group.messages:
             paywall = " :lock:" if m.paywalled else ""
-            line = f"• *{link(m.url, m.title)}*{paywall} · {escape(m.source)} · {escape(m.published or 'date unknown')}"
+            line = f"• *{link(m.url, m.title)}*{paywall} · {escape(m.source)} · {escape(published(m) or 'date unknown')}"
             if m.mentions:
                 line += f"\n    {snippet_mrkdwn(m.mentions[0].snippet, m.mentions[0].alias)}"
             if len(m.outlets) > 1:

@@ -10,12 +10,13 @@ from slack_sdk.webhook import WebhookClient
 
 from alerts.render_slack import slack_payload
 from alerts.settings import ChannelSettings
+from pipeline.config.values import HttpUrl
 from pipeline.models import DeliveryError, Message
 
 
 class SlackSettings(ChannelSettings):
     type: Literal["slack"]
-    webhook_url: str
+    webhook_url: HttpUrl  # scheme and host: "hooks.slack.com/services/…" is refused by `check`
     timeout: Annotated[float, Field(gt=0)] = 30.0
 
 

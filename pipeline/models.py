@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Protocol, Sequence, Union
+from typing import Iterable, Protocol, Sequence, Union
 
 # --- fetched and analysed -------------------------------------------------------------------
 
@@ -82,6 +82,20 @@ class RuleHit:
 # --- messages to channels -------------------------------------------------------------------
 
 
+class RuleEntities(frozenset):
+    """A rule's entities (a set of names), and the time zone its messages show times in.
+
+    What `Config.entities_by_rule()` maps each rule name to and message building reads: a set, so
+    every caller that only asks "is this entity the rule's?" is unchanged."""
+
+    timezone: str | None
+
+    def __new__(cls, names: Iterable[str] = (), timezone: str | None = None) -> "RuleEntities":
+        scope = super().__new__(cls, names)
+        scope.timezone = timezone
+        return scope
+
+
 class DeliveryError(Exception):
     """A channel could not deliver; the message is recorded on the row and retried later."""
 
@@ -115,6 +129,7 @@ class AlertMessage:
     mentions: Sequence[MentionLine]
     why: str
     outlets: Sequence[Outlet] = ()  # every copy of the story known when the alert is sent
+    timezone: str | None = None  # the rule's IANA zone: times are shown in it (None: UTC)
 
 
 @dataclass(frozen=True)
@@ -132,6 +147,11 @@ class DigestMessage:
     @property
     def count(self) -> int:
         return sum(len(g.messages) for g in self.groups)
+
+    @property
+    def timezone(self) -> str | None:
+        """The rule's zone, as its alerts carry it (a digest holds one rule's alerts)."""
+        return next((m.timezone for g in self.groups for m in g.messages), None)
 
 
 @dataclass(frozen=True)

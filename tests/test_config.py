@@ -46,7 +46,7 @@ def test_valid_config_resolves_env_and_database_path():
 
 
 def test_missing_env_variable_is_named():
-    assert errors_of(GOOD) == ["channels.team-slack.webhook_url: environment variable SLACK_URL is not set"]
+    assert errors_of(GOOD) == ["line 16: channels.team-slack.webhook_url: environment variable SLACK_URL is not set"]
 
 
 def test_env_default_is_used():
@@ -58,19 +58,19 @@ def test_every_error_has_its_location():
     text = GOOD.replace("every: 30m", "every: 30 minutes\n    feeed: x").replace(
         "aliases: [Hikvision, 海康威视]", "aliases: [Hikvision, '  ']"
     ).replace("type: slack", "type: pager")
-    errors = errors_of(text, {"SLACK_URL": "u"})
+    errors = errors_of(text, {"SLACK_URL": "https://hooks.example/x"})
     joined = "\n".join(errors)
-    assert "sources[0].every: '30 minutes' is not a duration" in joined
-    assert "sources[0].feeed: unknown key" in joined
+    assert "line 6: sources[cdt].every: '30 minutes' is not a duration" in joined
+    assert "line 7: sources[cdt].feeed: unknown key (check the spelling) (did you mean 'feed'?)" in joined
     assert "watchlist[0].aliases: entry 1 is blank" in joined
     assert "channels.team-slack: type must be one of email, slack, console" in joined
 
 
 def test_cross_references_are_checked():
     text = GOOD.replace("channels: [team-slack]", "channels: [team-slak]\n    entities: [Hikvison]")
-    errors = errors_of(text, {"SLACK_URL": "u"})
-    assert "alerts[0].entities[0]: no watchlist entity named 'Hikvison'" in errors
-    assert "alerts[0].channels[0]: no channel named 'team-slak'" in errors
+    errors = errors_of(text, {"SLACK_URL": "https://hooks.example/x"})
+    assert "line 13: alerts[team].entities[0]: no watchlist entity named 'Hikvison' (did you mean 'Hikvision'?)" in errors
+    assert "line 12: alerts[team].channels[0]: no channel named 'team-slak' (did you mean 'team-slack'?)" in errors
 
 
 def test_yaml_syntax_error_names_the_line():
@@ -80,7 +80,7 @@ def test_yaml_syntax_error_names_the_line():
 
 def test_duplicate_names_are_errors():
     text = GOOD.replace("watchlist:\n", "watchlist:\n  - name: Hikvision\n    aliases: [HIK]\n")
-    assert any("watchlist[1].name: 'Hikvision' is already used" in e for e in errors_of(text, {"SLACK_URL": "u"}))
+    assert any("watchlist[1].name: 'Hikvision' is already used" in e for e in errors_of(text, {"SLACK_URL": "https://hooks.example/x"}))
 
 
 def test_check_exits_2_listing_errors(tmp_path):
@@ -88,7 +88,7 @@ def test_check_exits_2_listing_errors(tmp_path):
     path.write_text(GOOD.replace("every: 30m", "every: soon"), encoding="utf-8")
     result = newswatch("--config", str(path), "check")
     assert result.returncode == 2
-    assert "sources[0].every" in result.stderr
+    assert "line 6: sources[cdt].every" in result.stderr
     assert "SLACK_URL is not set" in result.stderr
 
 
@@ -104,7 +104,7 @@ def test_check_summarises_a_valid_config(tmp_path):
 def test_config_from_environment_variable_path(tmp_path):
     path = tmp_path / "elsewhere.yaml"
     path.write_text(GOOD, encoding="utf-8")
-    result = newswatch("check", cwd=tmp_path, env={"NEWSWATCH_CONFIG": str(path), "SLACK_URL": "u"})
+    result = newswatch("check", cwd=tmp_path, env={"NEWSWATCH_CONFIG": str(path), "SLACK_URL": "https://hooks.example/x"})
     assert result.returncode == 0, result.stderr
 
 
@@ -114,7 +114,11 @@ def test_init_writes_a_starter_that_checks(tmp_path):
     written = (tmp_path / "c.yaml").read_text(encoding="utf-8")
     assert "# newswatch configuration" in written
     assert newswatch("--config", str(tmp_path / "c.yaml"), "check").returncode == 0
+    again = newswatch("init", str(tmp_path / "c.yaml"))  # still the starter: said so, nothing written
+    assert again.returncode == 0 and "is already the starter config" in again.stdout
+    (tmp_path / "c.yaml").write_text(written + "# edited\n", encoding="utf-8")
     assert newswatch("init", str(tmp_path / "c.yaml")).returncode == 2  # never overwrites silently
+    assert (tmp_path / "c.yaml").read_text(encoding="utf-8").endswith("# edited\n")
 
 
 def test_repository_config_is_the_starter():
@@ -133,8 +137,8 @@ def test_stories_section_is_optional_and_checked():
     tuned = parse_config(GOOD + "stories:\n  window: 2d\n  min_containment: 0.7\n", Path("/cfg"), env)
     assert tuned.stories.window == 2 * 86400 and tuned.stories.min_containment == 0.7
     errors = errors_of(GOOD + "stories:\n  treshold: 0.8\n  min_jaccard: 2\n", env)
-    assert "stories.treshold: unknown key (check the spelling)" in errors
-    assert any(e.startswith("stories.min_jaccard:") for e in errors)
+    assert "line 18: stories.treshold: unknown key (check the spelling)" in errors
+    assert any(e.startswith("line 19: stories.min_jaccard:") for e in errors)
 
 
 def test_old_key_names_still_work_and_check_names_the_new_ones(tmp_path):
@@ -148,12 +152,12 @@ def test_old_key_names_still_work_and_check_names_the_new_ones(tmp_path):
     checked = newswatch("--config", str(path), "check", env={"SLACK_URL": "https://hooks.example/x"})
     assert checked.returncode == 0 and "warning: alerts: now called rules" in checked.stderr
     both = GOOD + GOOD[GOOD.index("alerts:"):GOOD.index("channels:")].replace("alerts:", "rules:")
-    assert "alerts: give rules only (alerts is its old name)" in errors_of(both, {"SLACK_URL": "u"})
+    assert "line 10: alerts: give rules only (alerts is its old name)" in errors_of(both, {"SLACK_URL": "https://hooks.example/x"})
 
 
 def test_errors_under_an_old_key_are_named_as_written():
-    errors = errors_of(GOOD.replace("channels: [team-slack]", "channels: [pager]"), {"SLACK_URL": "u"})
-    assert errors == ["alerts[0].channels[0]: no channel named 'pager'"]
+    errors = errors_of(GOOD.replace("channels: [team-slack]", "channels: [pager]"), {"SLACK_URL": "https://hooks.example/x"})
+    assert errors == ["line 12: alerts[team].channels[0]: no channel named 'pager'"]
 
 
 @pytest.mark.parametrize(("text", "seconds"), [

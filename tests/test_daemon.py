@@ -188,7 +188,7 @@ def test_sighup_keeps_old_config_when_new_one_is_invalid_and_adopts_a_valid_one(
     config.write_text(good.replace("every: 1s", "every: soon"), encoding="utf-8")
     daemon.process.send_signal(signal.SIGHUP)
     invalid = wait_for(lambda: daemon.named("config.invalid"), 20, "the reload error", daemon)
-    assert "sources[0].every" in json.dumps(invalid[0]["errors"])
+    assert "sources[abw].every" in json.dumps(invalid[0]["errors"])
     done = len(daemon.named("crawl.done"))
     wait_for(lambda: len(daemon.named("crawl.done")) > done, 20, "crawls going on", daemon)
 

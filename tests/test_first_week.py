@@ -198,3 +198,18 @@ def test_rule_controls_enabled_sources_and_query_fields(tmp_path, site):
                  "  - name: r\n    sources: [asia-*]\n    channels: [out]")
     refused = newswatch("--config", str(bad), "check")
     assert refused.returncode == 2 and "sources[0]: no source named 'asia-*'" in refused.stderr
+
+
+def test_check_warns_about_a_source_no_enabled_rule_takes_in(tmp_path, site):
+    rules = """  - name: china-desk
+    sources: [cn-*]
+    channels: [out]
+  - name: muted
+    enabled: false
+    channels: [out]"""
+    path = config(tmp_path, f"  - name: cn-wire\n    feed: {site.url('/cn.xml')}\n"
+                            f"  - name: world\n    feed: {site.url('/world.xml')}", rules)
+    checked = newswatch("--config", str(path), "check")
+    assert checked.returncode == 0
+    assert "sources[world]: no rule could alert on it" in checked.stderr
+    assert "sources[cn-wire]" not in checked.stderr

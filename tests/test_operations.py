@@ -95,12 +95,12 @@ def test_new_config_keys_are_validated_with_their_location():
     with pytest.raises(ConfigError) as error:
         config(bad)
     text = "\n".join(error.value.errors)
-    assert "sources[0].cron:" in text and "alerts[1].timezone:" in text
+    assert "line 5: sources[abw].cron:" in text and "line 16: alerts[morning].timezone:" in text
     with pytest.raises(ConfigError, match="admin_channel: no channel named 'pager'"):
         config(CONFIG.replace("admin_channel: inbox", "admin_channel: pager"))
     with pytest.raises(ConfigError, match="either every or cron"):
         config(CONFIG.replace("every: 10m", "every: 10m\n    cron: '0 * * * *'"))
-    with pytest.raises(ConfigError, match=r"alerts\[1\].digest: 'twice a day' is not a digest schedule"):
+    with pytest.raises(ConfigError, match=r"alerts\[morning\].digest: 'twice a day' is not a digest schedule"):
         config(CONFIG.replace("daily 08:00", "twice a day"))
 
 

@@ -73,6 +73,7 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup)
+@click.version_option(package_name="newswatch", prog_name="newswatch", message="%(prog)s %(version)s")
 @click.option(
     "--config", "config", type=click.Path(dir_okay=False), default=None,
     help="Config file (default: $NEWSWATCH_CONFIG, else ./config.yaml).",

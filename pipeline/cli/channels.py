@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 import click
 
 from pipeline.cli.common import EXIT_CONFIG, EXIT_FAILED, build_channels, fail, open_config
+from pipeline.config.suggest import did_you_mean
 from pipeline.models import AlertMessage, DeliveryError, DigestGroup, DigestMessage, MentionLine, Message, Notice
 
 
@@ -37,7 +38,8 @@ def test_channel(ctx: click.Context, channel: str, kind: str) -> None:
     config, _ = open_config(ctx)
     if channel not in config.channels:
         names = ", ".join(config.channels) or "none"
-        fail(f"config error: no channel named {channel!r} (channels: {names})", EXIT_CONFIG)
+        fail(f"config error: no channel named {channel!r}{did_you_mean(channel, config.channels)} "
+             f"(channels: {names})", EXIT_CONFIG)
     target = build_channels({channel: config.channels[channel]})[channel]
     try:
         target.send(sample(kind))

@@ -7,12 +7,15 @@ the pipeline (config validation against their settings models, and building them
 from __future__ import annotations
 
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
 import click
 
 from pipeline.config import Config, ConfigError, parse_config, read_config, resolve_config_path
+from pipeline.config.dates import parse_since
+from pipeline.config.suggest import did_you_mean
 from pipeline.models import Channel
 from pipeline.store.sqlite import Store, StoreError
 
@@ -85,7 +88,8 @@ def require_sources(config: Config, names: tuple[str, ...] = ()) -> None:
     known = {s.name for s in config.sources}
     unknown = [name for name in names if name not in known]
     if unknown:
-        fail(f"config error: no source named {', '.join(map(repr, unknown))}")
+        hints = "".join(did_you_mean(name, known) for name in unknown)
+        fail(f"config error: no source named {', '.join(map(repr, unknown))}{hints}")
     if not config.sources_to_read(names):
         fail("config error: every source has enabled: false (name one with --source to read it anyway)")
 
@@ -100,3 +104,22 @@ def rule_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")(command)
+
+
+class SinceParam(click.ParamType):
+    """A `--since` value: an ISO 8601 date or time, or a duration back from now (7d, 1h30m).
+
+    Converted to the UTC ISO form the database keeps (`2025-03-05T00:00:00+00:00`); a value that is
+    neither is a usage error (exit 2) saying what is accepted."""
+
+    name = "DATE|DURATION"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            moment = parse_since(str(value), datetime.now(timezone.utc))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        return moment.replace(microsecond=0).isoformat()
+
+
+SINCE = SinceParam()

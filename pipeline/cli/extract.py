@@ -1,60 +1,69 @@
-"""`newswatch extract`: what extraction makes of saved pages, as JSON lines (for debugging a site)."""
+"""`newswatch extract`: what extraction makes of saved pages or URLs, as JSON lines (for debugging a site)."""
 
 from __future__ import annotations
 
-import gzip
 import json
 import sys
+import tempfile
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import click
 
-from pipeline.cli.common import open_config, open_store
+from pipeline.cli.common import config_path, open_config, open_store
+from pipeline.cli.pages import Page, is_url, read_inputs
 from pipeline.extract.article import ExtractionError, extract
 from pipeline.extract.boilerplate import MIN_ARTICLES, site_of
 from pipeline.store.sqlite import Store
 
+def extract_pages(
+    pages: Iterable[Page], url: str | None, store: Store | None, emit: Callable[[str], None]
+) -> tuple[int, int]:
+    """Emit one JSON object per page; return (pages, pages that could not be extracted).
 
-def read_page(path: Path) -> bytes:
-    data = path.read_bytes()
-    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
-
-
-def extract_files(
-    files: list[Path], url: str | None, store: Store | None, emit: Callable[[str], None]
-) -> int:
-    """Emit one JSON object per file; return how many files could not be extracted."""
-    boilerplate = store.boilerplate_keys(site_of(url), MIN_ARTICLES) if store is not None and url else frozenset()
-    failures = 0
-    for path in files:
-        record: dict[str, object] = {"file": str(path), "url": url}
+    `url` is the address of saved files (`--url`); a fetched page has its own."""
+    count = failures = 0
+    for page in pages:
+        count += 1
+        page_url = page.url if page.label_key == "url" else url
+        record: dict[str, object] = {"file": page.label if page.label_key == "file" else None, "url": page_url}
         try:
-            result = extract(read_page(path), url, boilerplate)
-        except (OSError, ExtractionError) as exc:
+            if page.html is None:
+                raise ExtractionError(page.error or "not read")
+            boilerplate = store.boilerplate_keys(site_of(page_url), MIN_ARTICLES) if store and page_url else frozenset()
+            result = extract(page.html, page_url, boilerplate)
+        except ExtractionError as exc:
             failures += 1
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            print(f"{path}: {reason}", file=sys.stderr)
+            print(f"{page.label}: {exc}", file=sys.stderr)
             record.update(title=None, author=None, published=None, language=None,
-                          paywalled=None, text=None, error=reason)
+                          paywalled=None, text=None, error=str(exc))
         else:
             record.update(title=result.title, author=result.author, published=result.published,
                           language=result.language, paywalled=result.paywalled, text=result.text)
         emit(json.dumps(record, ensure_ascii=False))
-    return failures
+    return count, failures
 
 
 @click.command("extract")
-@click.option("--url", default=None, help="The page's URL (resolves links; picks the site's learned boilerplate).")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--url", default=None, help="The saved page's URL (resolves links; picks the site's learned boilerplate).")
+@click.argument("inputs", nargs=-1, required=True)
 @click.pass_context
-def extract_command(ctx: click.Context, url: str | None, files: tuple[str, ...]) -> None:
-    """Print the extracted article of each FILE as one JSON object per line."""
-    boilerplate_store = None
-    if ctx.obj["config"]:
-        config, _ = open_config(ctx)
-        boilerplate_store = open_store(config)
-    failures = extract_files([Path(f) for f in files], url, boilerplate_store, click.echo)
-    if boilerplate_store:
-        boilerplate_store.close()
-    ctx.exit(1 if failures == len(files) else 0)
+def extract_command(ctx: click.Context, url: str | None, inputs: tuple[str, ...]) -> None:
+    """Print the extracted article of each saved page (FILE) or URL as one JSON object per line."""
+    with ExitStack() as stack:
+        store = None
+        fetch_with = config_path(ctx)
+        if ctx.obj["config"]:
+            config, fetch_with = open_config(ctx)
+            store = open_store(config)
+            stack.callback(store.close)
+        elif any(is_url(i) for i in inputs):
+            if fetch_with.exists():
+                open_config(ctx)  # fetch as that config says, once it is valid
+            else:  # no config: fetch with the default settings (robots.txt, no private networks)
+                folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="newswatch-extract-"))
+                fetch_with = Path(folder) / "config.yaml"
+                fetch_with.write_text("{}\n", encoding="utf-8")
+        count, failures = extract_pages(read_inputs(fetch_with, list(inputs)), url, store, click.echo)
+    ctx.exit(1 if failures == count else 0)

@@ -3,60 +3,23 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
-from typing import Callable, Iterator
 
 import click
 
-from pipeline.cli.common import EXIT_CONFIG, build_channels, fail, open_config, open_store, rule_option, json_option
+from pipeline.cli.common import EXIT_CONFIG, SINCE, build_channels, fail, open_config, open_store, rule_option, json_option
 from pipeline.cli.explain import describe_explanation, explanation
-from pipeline.cli.extract import read_page
+from pipeline.cli.pages import Page, read_inputs
 from pipeline.config import Config
 from pipeline.config.compile import rules_from_config, watchlist_from_config
+from pipeline.config.suggest import did_you_mean
 from pipeline.extract.article import ExtractionError, extract
 from pipeline.match.rules import AlertRule, decide_all
 from pipeline.match.watchlist import Watchlist
 from pipeline.outbox.deliver import deliver_alerts
-from pipeline.service.crawl import child_env
 from pipeline.store.sqlite import Store
-
-
-@dataclass(frozen=True)
-class Page:
-    label_key: str  # "file" or "url"
-    label: str
-    html: bytes | None
-    url: str | None
-    error: str | None = None
-
-
-def fetch_urls(config_path: Path, urls: list[str]) -> Iterator[Page]:
-    """Fetch URLs through the crawl's Scrapy stack in a child process (robots, private networks…)."""
-    with tempfile.TemporaryDirectory(prefix="newswatch-match-") as tmp:
-        done = subprocess.run([sys.executable, "-m", "crawler.fetch", str(config_path), tmp, *urls],
-                              capture_output=True, text=True, timeout=600, env=child_env())
-        manifest_path = Path(tmp) / "manifest.json"
-        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-        for index, url in enumerate(urls):
-            entry = manifest.get(str(index)) or {"error": f"fetch process failed: {done.stderr[-300:]}"}
-            if "error" in entry:
-                yield Page("url", url, None, url, entry["error"])
-            else:
-                body = (Path(tmp) / f"{index}.html").read_bytes()
-                yield Page("url", url, body, entry["final_url"])
-
-
-def read_files(paths: list[str]) -> Iterator[Page]:
-    for path in paths:
-        try:
-            yield Page("file", path, read_page(Path(path)), None)
-        except OSError as exc:
-            yield Page("file", path, None, None, exc.strerror or str(exc))
 
 
 def match_page(page: Page, watchlist: Watchlist, rules: list[AlertRule], explain: bool = False,
@@ -158,14 +121,6 @@ def source_of(config: Config, url: str | None) -> str:
     return next((s.name for s in config.sources if host and urlsplit(s.url).hostname == host), "")
 
 
-def match_inputs(config: Config, config_path: Path, inputs: list[str]) -> Iterator[Page]:
-    urls = [i for i in inputs if i.startswith(("http://", "https://"))]
-    files = [i for i in inputs if i not in urls]
-    yield from read_files(files)
-    if urls:
-        yield from fetch_urls(config_path, urls)
-
-
 @click.command()
 @rule_option
 @json_option
@@ -176,13 +131,15 @@ def match(ctx: click.Context, rule_names: tuple[str, ...], as_json: bool, explai
           inputs: tuple[str, ...]) -> None:
     """What would match in saved pages or URLs, and why (after the real extraction)."""
     config, path = open_config(ctx)
-    unknown = [r for r in rule_names if r not in {rule.name for rule in config.rules}]
+    known = [rule.name for rule in config.rules]
+    unknown = [r for r in rule_names if r not in known]
     if unknown:
-        fail(f"config error: no rule named {', '.join(map(repr, unknown))}", EXIT_CONFIG)
+        hints = "".join(did_you_mean(name, known) for name in unknown)
+        fail(f"config error: no rule named {', '.join(map(repr, unknown))}{hints}", EXIT_CONFIG)
     watchlist = watchlist_from_config(config)
     rules = [r for r in rules_from_config(config) if not rule_names or r.name in rule_names]
     failures = 0
-    for page in match_inputs(config, path, list(inputs)):
+    for page in read_inputs(path, list(inputs)):
         record = match_page(page, watchlist, rules, explain, source_of(config, page.url))
         failures += "error" in record
         click.echo(as_json_line(record) if as_json else describe(record))
@@ -190,7 +147,8 @@ def match(ctx: click.Context, rule_names: tuple[str, ...], as_json: bool, explai
 
 
 @click.command()
-@click.option("--since", default=None, help="Only articles published on or after this date (YYYY-MM-DD).")
+@click.option("--since", type=SINCE, default=None,
+              help="Only articles published on or after this date (2025-03-05, 2025-03-05T10:00) or within this long (7d, 1h30m).")
 @click.option("--alert", "send_alerts", is_flag=True, help="Queue and send alerts for new rule matches.")
 @click.pass_context
 def rematch(ctx: click.Context, since: str | None, send_alerts: bool) -> None:

@@ -11,6 +11,7 @@ import click
 from pipeline.cli.common import EXIT_CONFIG, fail, open_config
 from pipeline.config import Config
 from pipeline.config.compile import alias_conflicts
+from pipeline.config.lint import config_warnings
 from pipeline.store.sqlite import Store
 
 STARTER_CONFIG = Path(__file__).parent / "starter_config.yaml"
@@ -56,7 +57,7 @@ def check(ctx: click.Context) -> None:
     click.echo(f"channels ({len(config.channels)}):")
     for name, channel in config.channels.items():
         click.echo(f"  {name}: {channel.type}")
-    for warning in config.warnings + alias_conflicts(config):
+    for warning in config.warnings + alias_conflicts(config) + config_warnings(config):
         click.echo(f"warning: {warning}", err=True)
 
 
@@ -67,6 +68,12 @@ def init(path: str, force: bool) -> None:
     """Write a commented starter config."""
     target = Path(path)
     if target.exists() and not force:
-        fail(f"{target} exists; use --force to overwrite it", EXIT_CONFIG)
+        if target.read_bytes() == STARTER_CONFIG.read_bytes():
+            # A fresh clone ships config.yaml as this very starter: the README's first step works.
+            click.echo(f"{target} is already the starter config, unchanged; edit it, then run: "
+                       f"newswatch --config {target} check")
+            return
+        fail(f"{target} exists and differs from the starter (your edits?); "
+             "use --force to overwrite it with the starter", EXIT_CONFIG)
     shutil.copyfile(STARTER_CONFIG, target)
     click.echo(f"wrote {target}; edit it, then run: newswatch --config {target} check")

@@ -91,7 +91,8 @@ def render_stats(store: Store, config: Config, days: int = 7, now: datetime | No
         ["day (UTC)", "articles", "mentions", "alerts", "sent"],
         [[day, *map(str, counts)] for day, *counts in daily_volumes(store, now, days)],
     )
-    return f"Sources (articles/day over {days} days)\n{sources}\n\nPer day\n{volumes}\n"
+    period = "the last day" if days == 1 else f"{days} days"
+    return f"Sources (articles/day over {period})\n{sources}\n\nPer day\n{volumes}\n"
 
 
 @click.command()

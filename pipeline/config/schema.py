@@ -12,10 +12,12 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from pipeline.config import schedules
 from pipeline.config.durations import parse_duration
+from pipeline.config.values import StringList, http_url, one_or_many
+from pipeline.models import RuleEntities
 
 
 def _time_zone(value: str) -> str:
@@ -26,6 +28,11 @@ def _time_zone(value: str) -> str:
 def _cron(value: str) -> str:
     schedules.cron_trigger(value)
     return value
+
+
+def _flag_or_list(value: Any) -> Any:
+    """`case_sensitive: true`, or which aliases: a list, with the lists' one rule (values.one_or_many)."""
+    return value if isinstance(value, bool) else one_or_many(value)
 
 
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
@@ -116,9 +123,7 @@ class SourceConfig(Strict):
     @field_validator("feed", "sitemap", "section", "site")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://[^/\s]+", value, re.IGNORECASE):
-            raise ValueError(f"{value!r} is not an http(s) URL")
-        return value
+        return None if value is None else http_url(value)
 
     @property
     def kind(self) -> str:
@@ -133,17 +138,12 @@ class SourceConfig(Strict):
 
 class EntityConfig(Strict):
     name: Annotated[str, Field(min_length=1)]
-    aliases: list[str] = []
-    weak_aliases: list[str] = []
-    context: list[str] = []
-    exclude: list[str] = []
-    ticker: list[str] = []
-    case_sensitive: Union[bool, list[str]] = False
-
-    @field_validator("aliases", "weak_aliases", "context", "exclude", "ticker", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, (str, int)) and not isinstance(value, bool) else value
+    aliases: StringList = []  # `aliases: Hikvision` is one alias; "A, B" must be written [A, B]
+    weak_aliases: StringList = []
+    context: StringList = []
+    exclude: StringList = []
+    ticker: StringList = []
+    case_sensitive: Annotated[Union[bool, list[str]], BeforeValidator(_flag_or_list)] = False
 
     @field_validator("aliases", "weak_aliases", "context", "exclude", "ticker")
     @classmethod
@@ -163,8 +163,8 @@ class RuleConfig(Strict):
     """One entry of `rules:` (formerly `alerts:`): who hears about what."""
 
     name: Annotated[str, Field(min_length=1)]
-    entities: list[str] | None = None
-    channels: Annotated[list[str], Field(min_length=1)]
+    entities: StringList | None = None
+    channels: Annotated[StringList, Field(min_length=1)]
     query: str | None = None
     min_mentions: Annotated[int, Field(ge=1)] = 1
     in_title: bool = False
@@ -199,7 +199,7 @@ class Config(Strict):
     fetch: FetchConfig = FetchConfig()
     sources: list[SourceConfig] = []
     watchlist: list[EntityConfig] = []
-    watchlist_files: list[str] = []
+    watchlist_files: StringList = []
     rules: list[RuleConfig] = []
     # name -> the channel's settings model (validated against the channel registry), or the raw
     # mapping when loaded without one (the crawl child, which never sends).
@@ -251,6 +251,7 @@ class Config(Strict):
     def rule_entities(self, rule: RuleConfig) -> list[str]:
         return rule.entities if rule.entities is not None else [e.name for e in self.watchlist]
 
-    def entities_by_rule(self) -> dict[str, set[str]]:
-        """Each rule's entities: an alert message lists only the mentions its rule asked for."""
-        return {rule.name: set(self.rule_entities(rule)) for rule in self.rules}
+    def entities_by_rule(self) -> dict[str, RuleEntities]:
+        """Each rule's entities (an alert message lists only the mentions its rule asked for), with
+        the rule's time zone (its message shows times in it)."""
+        return {rule.name: RuleEntities(self.rule_entities(rule), rule.timezone) for rule in self.rules}

@@ -8,6 +8,7 @@ widgets -> trafilatura -> clean lines.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator
 from typing import Any, Container
@@ -21,6 +22,21 @@ from pipeline.models import Article
 
 
 MIN_TEXT_CHARS = 30  # shorter than one sentence: a navigation stub, not an article
+
+
+class _ReportedByParseHtml(logging.Filter):
+    """Drops trafilatura's own ERROR line about a page `load_html` cannot parse ("parsed tree
+    length: 0, wrong data type or not valid HTML"): `parse_html` raises ExtractionError for the
+    same page, and every caller reports that (`match`, `extract`, the crawl's rejected pages), so
+    the log line was a duplicate that leaked into `match` output. Other trafilatura records pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.funcName != "load_html"
+
+
+_LOAD_HTML_LOGGER = logging.getLogger("trafilatura.utils")
+if not any(isinstance(f, _ReportedByParseHtml) for f in _LOAD_HTML_LOGGER.filters):
+    _LOAD_HTML_LOGGER.addFilter(_ReportedByParseHtml())
 
 
 class ExtractionError(ValueError):

@@ -46,4 +46,5 @@ def build_message(store: Store, alert: PendingAlert, rule_entities: Mapping[str,
         why=alert.reason or explain(mentions),
         outlets=[Outlet(o["source"], o["url"], o["title"] or o["url"])
                  for o in store.story_outlets(alert.article_id)],
+        timezone=getattr(wanted, "timezone", None),  # a RuleEntities carries its rule's zone
     )
