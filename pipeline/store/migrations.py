@@ -16,6 +16,8 @@ Rules for adding one:
 
 from __future__ import annotations
 
+import uuid
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -173,3 +175,31 @@ def _sources_http_status(db: Database) -> None:
     db.execute("update sources set http_status = cast(last_status as integer),"
                " last_status = case last_status when '304' then 'not_modified' else 'read' end"
                " where last_status glob '[0-9][0-9][0-9]'")
+
+
+def _add_claim_columns(db: Database, table: str) -> None:
+    # A row being sent is claimed first: status 'sending', who holds it and until when. A claim
+    # whose holder died expires and the row is sent again; `possible_resends` counts those times
+    # (the dead holder may have handed the message over before it died).
+    db[table].add_column("claimed_by", str)
+    db[table].add_column("claimed_until", str)
+    db[table].add_column("possible_resends", int, not_null_default=0)
+
+
+@MIGRATIONS(name="0060_alert_claims")
+def _alert_claims(db: Database) -> None:
+    _add_claim_columns(db, "alerts")
+
+
+@MIGRATIONS(name="0061_notice_claims")
+def _notice_claims(db: Database) -> None:
+    _add_claim_columns(db, "notices")
+
+
+@MIGRATIONS(name="0062_instance_id")
+def _instance_id(db: Database) -> None:
+    # A random identity per database, part of every message's idempotency key, so that two
+    # newswatch databases sending to one inbox never produce the same key for different alerts
+    # (story ids and rule names repeat across databases). A copied or restored database keeps it.
+    db["newswatch_meta"].create({"key": str, "value": str}, pk="key", not_null={"value"})
+    db["newswatch_meta"].insert({"key": "instance_id", "value": uuid.uuid4().hex})
