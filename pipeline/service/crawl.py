@@ -31,6 +31,7 @@ from pipeline.store.sqlite import Store
 CRAWL_TIMEOUT_S = 3600
 POLL_S = 0.2
 STOP_GRACE_S = 5.0
+GRACEFUL_S = 1.5  # of STOP_GRACE_S, for in-flight pages to finish before Scrapy is told to stop now
 TEMP_PREFIX = "newswatch-crawl-"
 PARENT_ENV = "NEWSWATCH_PARENT_PID"  # crawler.run: die with this process
 
@@ -83,8 +84,8 @@ def run_crawl(
 ) -> CrawlReport:
     """Crawl the named sources in a child process and return its report.
 
-    `stop` is polled while the child runs: when it turns true the child is asked to stop (SIGTERM)
-    and killed after STOP_GRACE_S, so a caller can exit promptly; CrawlInterrupted then carries
+    `stop` is polled while the child runs: when it turns true the child is stopped (`_stop`) within
+    STOP_GRACE_S, so a caller can exit promptly; CrawlInterrupted then carries
     the report the child wrote on its way out (what it stored is committed). An interrupted child
     never stores feed validators (see crawler.run), so its unfetched pages are fetched next time.
     """
@@ -112,6 +113,22 @@ def run_crawl(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _stop(child: subprocess.Popen[bytes]) -> int:
+    """Stop the crawl child within STOP_GRACE_S, its report written if at all possible.
+
+    Scrapy takes a first SIGTERM as "finish what is in flight", which can mean waiting for a slow
+    page until its timeout; a second one as "stop now": the reactor stops between two callbacks
+    (so between two article commits) and crawler.run still writes its report. SIGKILL is last.
+    """
+    child.terminate()
+    for wait_s, then in ((GRACEFUL_S, child.terminate), (STOP_GRACE_S - GRACEFUL_S, child.kill)):
+        try:
+            return child.wait(timeout=wait_s)
+        except subprocess.TimeoutExpired:
+            then()
+    return child.wait()
+
+
 def _wait(child: subprocess.Popen[bytes], timeout: float, stop: Callable[[], bool] | None) -> tuple[int, bool]:
     """(the child's exit code, whether `stop` ended it); CrawlError on timeout."""
     deadline = time.monotonic() + timeout
@@ -121,12 +138,7 @@ def _wait(child: subprocess.Popen[bytes], timeout: float, stop: Callable[[], boo
         except subprocess.TimeoutExpired:
             pass
         if stop is not None and stop():
-            child.terminate()
-            try:
-                return child.wait(timeout=STOP_GRACE_S), True
-            except subprocess.TimeoutExpired:
-                child.kill()
-                return child.wait(), True
+            return _stop(child), True
         if time.monotonic() > deadline:
             child.kill()
             child.wait()
