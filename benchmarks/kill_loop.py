@@ -477,12 +477,14 @@ def main() -> int:
     started = time.monotonic()
     daemon = None
     try:
-        for n in range(args.kills):
+        rounds = 0
+        while sum(tally.kills.values()) < args.kills:
             daemon = round_(rng, processes, received, daemon, tally)
             check_database(database, tally)
             check_lock(database, processes, tally)
-            if (n + 1) % 20 == 0:
-                print(f"  {n + 1} kills, {time.monotonic() - started:.0f} s", flush=True)
+            rounds += 1
+            if rounds % 20 == 0:
+                print(f"  {sum(tally.kills.values())} kills, {time.monotonic() - started:.0f} s", flush=True)
         stop_changes.set()
         if daemon is not None:
             os.kill(daemon.pid, signal.SIGTERM)
@@ -504,7 +506,7 @@ def main() -> int:
     figures = verdict(database, feeds, received)
     check_database(database, tally)
     minutes = (time.monotonic() - started) / 60
-    print(f"rounds: {args.kills} in {minutes:.1f} min; kills {sum(tally.kills.values())} ({dict(tally.kills)};"
+    print(f"rounds: {rounds} in {minutes:.1f} min; kills {sum(tally.kills.values())} ({dict(tally.kills)};"
           f" about 30% aimed at a message arriving); crawls that finished before their kill: {tally.finished_first}")
     print(f"items published: {figures['published']}; alert rows {figures['alerts']}, notices {figures['notices']}")
     print(f"messages received: {figures['messages']}; claims taken over from killed passes: {figures['taken_over']}")
