@@ -34,7 +34,7 @@ def run(ctx: click.Context, log_json: bool, verbose: bool) -> None:
     try:  # a `crawl` pass holding the database is waited for; another daemon is refused
         lock = DaemonLock(config.database_path).acquire_after(waiting_for, stop=lambda: False)
     except LockHeld as exc:
-        fail(f"newswatch run: {exc}", EXIT_FAILED)
+        fail(f"newswatch run cannot start: {exc}", EXIT_FAILED)
     try:
         code = Daemon(path, config, build_channels, parse_with_channels, totals, config_text=text).run()
     finally:

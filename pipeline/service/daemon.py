@@ -350,7 +350,7 @@ class Daemon:
         event(log, "crawl.done", sources=len(report.sources),
               new=sum(s.new_articles for s in report.sources.values()),
               failed=self.totals.failing, alerts_sent=len(delivery.sent),
-              alerts_failed=len(delivery.failed), seconds=round(seconds, 2))
+              alerts_failed=len(delivery.failed), alerts_resent=delivery.resends, seconds=round(seconds, 2))
         self.log_upkeep(upkeep)
 
     def upkeep(self, retry: bool) -> None:

@@ -46,7 +46,7 @@ class LockHeld(Exception):
     def __init__(self, path: Path, holder: Holder):
         self.path, self.holder = path, holder
         self.pid = holder.pid
-        super().__init__(f"{holder.describe()} is already running newswatch on this database (lock {path})")
+        super().__init__(f"{holder.describe()} is already running on this database (lock {path})")
 
 
 def lock_path(database: Path) -> Path:
