@@ -53,6 +53,7 @@ from pipeline.outbox.keys import alert_key, notice_key  # noqa: E402
 from pipeline.service.lock import DatabaseLock, LockHeld  # noqa: E402
 
 FEEDS = 3
+FEED_WINDOW = 100  # items a feed lists (under max_items_per_source); ~10 minutes of items here
 EMPTY_FEED = (b"<?xml version='1.0'?><rss version='2.0'><channel><title>flaky</title><link>/</link>"
               b"<description>d</description></channel></rss>")
 WORDS = ("camera surveillance contract city council budget report minister tender export license"
@@ -81,8 +82,9 @@ class Feeds:
             return [(n, i) for n, items in self.items.items() for i in items]
 
     def body(self, n: int) -> bytes:
+        """Newest first, the latest FEED_WINDOW items, as a news feed lists them."""
         with self.lock:
-            items = list(self.items[n])
+            items = list(reversed(self.items[n]))[:FEED_WINDOW]
         entries = "".join(f"<item><title>Hikvision story {n}-{i}</title><link>/a/{n}/{i}.html</link>"
                           f"<guid>f{n}-{i}</guid></item>" for i in items)
         return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>feed {n}</title>"
@@ -305,7 +307,7 @@ def kill(process: subprocess.Popen, how: str, tally: Tally) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        time.sleep(0.3)
+        time.sleep(2)  # a child killed with its parent is gone by then
         left = [kid for kid in kids if alive(kid)]
         tally.orphans += len(left)
         for kid in left:
@@ -462,6 +464,7 @@ def main() -> int:
     hook = ThreadingHTTPServer(("127.0.0.1", 0), webhook_handler(received))
     for server in (site, hook):
         server.daemon_threads = True
+        server.handle_error = lambda request, address: None  # type: ignore[method-assign]  # killed clients
         threading.Thread(target=server.serve_forever, daemon=True).start()
     smtp = Controller(Inbox(received), hostname="127.0.0.1", port=free_port())
     smtp.start()

@@ -12,15 +12,6 @@ import signal
 import sys
 from pathlib import Path
 
-from scrapy.crawler import CrawlerProcess
-
-from crawler.settings import build_settings
-from crawler.spiders import SourceSpider
-from pipeline.config import load_config
-from pipeline.ingest.session import CrawlSession
-from pipeline.store.sqlite import Store
-
-
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 PARENT_ENV = "NEWSWATCH_PARENT_PID"  # set by pipeline.service.crawl.run_crawl
 
@@ -42,7 +33,15 @@ def die_with_parent() -> None:
 
 
 def main(argv: list[str]) -> int:
-    die_with_parent()
+    die_with_parent()  # first: importing Scrapy and the pipeline takes a second or more
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.settings import build_settings
+    from crawler.spiders import SourceSpider
+    from pipeline.config import load_config
+    from pipeline.ingest.session import CrawlSession
+    from pipeline.store.sqlite import Store
+
     config_path, report_path, *names = argv
     config = load_config(config_path)  # validated by the caller; channels are not needed here
     sources = [s for s in config.sources if not names or s.name in names]
