@@ -47,6 +47,15 @@ def connect_smtp(config: EmailSettings) -> smtplib.SMTP:
     return client
 
 
+def message_id(config: EmailSettings, message: Message) -> str:
+    """The message's idempotency key as its Message-ID, so a resend is recognisable as the same
+    mail (a message without a key, such as a channel test, gets a fresh one)."""
+    domain = config.from_.rpartition("@")[2] or None
+    if not message.key:
+        return make_msgid(domain=domain)
+    return f"<{message.key}@{domain or 'newswatch.invalid'}>"
+
+
 def build_email(config: EmailSettings, message: Message) -> EmailMessage:
     """Headers and a text (+ HTML) body; the subject is header-safe (`one_line`)."""
     email = EmailMessage()
@@ -54,7 +63,7 @@ def build_email(config: EmailSettings, message: Message) -> EmailMessage:
     email["From"] = config.from_
     email["To"] = ", ".join(config.to)
     email["Date"] = formatdate(localtime=False)
-    email["Message-ID"] = make_msgid(domain=config.from_.rpartition("@")[2] or None)
+    email["Message-ID"] = message_id(config, message)
     email.set_content(text(message))
     body = html(message)
     if body is not None:

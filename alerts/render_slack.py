@@ -14,6 +14,7 @@ from pipeline.models import AlertMessage, DigestMessage, Message, Notice
 
 SECTION_CHARS = 2900
 MAX_BLOCKS = 45
+EVENT_TYPES = {AlertMessage: "newswatch_alert", DigestMessage: "newswatch_digest", Notice: "newswatch_notice"}
 
 
 def escape(text: str) -> str:
@@ -58,12 +59,21 @@ def outlets_mrkdwn(message: AlertMessage) -> str:
     return f"Covered by {len(message.outlets)} outlets: {links}{more}"
 
 
-@singledispatch
 def slack_payload(message: Message) -> dict[str, Any]:
+    """The webhook body: blocks and fallback text, and the message's key as Slack message metadata
+    (`metadata.event_payload.key`), where a receiver can recognise and drop a resend."""
+    payload = render_payload(message)
+    if message.key:
+        payload["metadata"] = {"event_type": EVENT_TYPES[type(message)], "event_payload": {"key": message.key}}
+    return payload
+
+
+@singledispatch
+def render_payload(message: Message) -> dict[str, Any]:
     raise TypeError(f"no Slack payload for {type(message).__name__}")
 
 
-@slack_payload.register
+@render_payload.register
 def _(message: AlertMessage) -> dict[str, Any]:
     title = escape(message.title)
     entities = escape(", ".join(message.entities))
@@ -93,7 +103,7 @@ def _(message: AlertMessage) -> dict[str, Any]:
     return {"text": f"newswatch: {entities}: {title}{paywall}", "blocks": blocks}
 
 
-@slack_payload.register
+@render_payload.register
 def _(message: DigestMessage) -> dict[str, Any]:
     """One header, then per entity a heading and its articles, within Slack's block limits."""
     heading = escape(subject(message))
@@ -120,7 +130,7 @@ def _(message: DigestMessage) -> dict[str, Any]:
     return {"text": heading, "blocks": blocks}
 
 
-@slack_payload.register
+@render_payload.register
 def _(message: Notice) -> dict[str, Any]:
     icon = {"down": ":red_circle:", "recovered": ":large_green_circle:", "silent": ":zzz:"}.get(message.kind, "")
     text = f"{icon} *{escape(message.headline)}*\n{escape(message.text)}".strip()

@@ -35,7 +35,8 @@ class SlackChannel:
 
     def post(self, payload: dict[str, Any]) -> None:
         try:
-            response = self.client.send(text=payload["text"], blocks=payload["blocks"])
+            response = self.client.send(text=payload["text"], blocks=payload["blocks"],
+                                        metadata=payload.get("metadata"))
         except Exception as exc:  # the SDK raises several URL/OS error types
             raise DeliveryError(f"Slack webhook: {type(exc).__name__}: {exc}") from None
         if response.status_code != 200:

@@ -6,19 +6,42 @@ Twisted's reactor cannot be restarted, so each pass is its own process; the call
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
 import sys
 from pathlib import Path
 
-from scrapy.crawler import CrawlerProcess
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PARENT_ENV = "NEWSWATCH_PARENT_PID"  # set by pipeline.service.crawl.run_crawl
 
-from crawler.settings import build_settings
-from crawler.spiders import SourceSpider
-from pipeline.config import load_config
-from pipeline.ingest.session import CrawlSession
-from pipeline.store.sqlite import Store
+
+def die_with_parent() -> None:
+    """Ask the kernel to kill this crawl when the process that started it dies (Linux).
+
+    A `crawl` or daemon killed by SIGKILL cannot stop its child; without this the child would go
+    on writing the database beside the next crawl. What it committed stays (one transaction per
+    article); its feed validators are never stored, so the next crawl reads its feeds again.
+    """
+    parent = os.environ.get(PARENT_ENV, "")
+    if not parent.isdigit() or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != int(parent):  # it died before we asked
+        os._exit(1)
 
 
 def main(argv: list[str]) -> int:
+    die_with_parent()  # first: importing Scrapy and the pipeline takes a second or more
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.settings import build_settings
+    from crawler.spiders import SourceSpider
+    from pipeline.config import load_config
+    from pipeline.ingest.session import CrawlSession
+    from pipeline.store.sqlite import Store
+
     config_path, report_path, *rest = argv
     hold_alerts = "--no-alert" in rest  # store and match, queue no alert
     names = [name for name in rest if name != "--no-alert"]

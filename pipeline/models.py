@@ -130,6 +130,7 @@ class AlertMessage:
     why: str
     outlets: Sequence[Outlet] = ()  # every copy of the story known when the alert is sent
     timezone: str | None = None  # the rule's IANA zone: times are shown in it (None: UTC)
+    key: str = ""  # idempotency key: the same for every send of this alert (see pipeline.outbox.keys)
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ class DigestMessage:
     rule: str
     schedule: str
     groups: Sequence[DigestGroup]
+    key: str = ""  # idempotency key of this digest (its rule, channel and alerts)
 
     @property
     def count(self) -> int:
@@ -161,6 +163,7 @@ class Notice:
     source: str
     kind: str
     text: str
+    key: str = ""  # idempotency key, set when the notice is delivered
 
     @property
     def headline(self) -> str:
@@ -172,7 +175,12 @@ Message = Union[AlertMessage, DigestMessage, Notice]
 
 
 class Channel(Protocol):
-    """One destination. `send` raises DeliveryError when the message did not get through."""
+    """One destination. `send` raises DeliveryError when the message did not get through.
+
+    A message may be sent more than once (a pass killed after the channel accepted it but before
+    it was marked sent); every copy has the same `key`, and a channel passes it on (the e-mail
+    Message-ID, a field of a webhook payload) so the receiver can drop the second copy.
+    """
 
     name: str
 

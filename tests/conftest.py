@@ -81,12 +81,15 @@ def smtp() -> Iterator[SmtpServer]:
 
 @dataclass
 class Webhook:
-    """A Slack-like incoming-webhook receiver; `responses` queues statuses to answer with."""
+    """A Slack-like incoming-webhook receiver; `responses` queues statuses to answer with, and
+    `delay` holds each answer back (a post is kept as it arrives, before the answer, as a real
+    receiver would have it even when its sender dies waiting)."""
 
     url: str = ""
     posts: list[dict[str, Any]] = field(default_factory=list)
     responses: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     attempts: int = 0
+    delay: float = 0.0
 
 
 @pytest.fixture
@@ -103,6 +106,8 @@ def webhook() -> Iterator[Webhook]:
             status, headers = hook.responses.pop(0) if hook.responses else (200, {})
             if status == 200:
                 hook.posts.append(json.loads(body))
+            if hook.delay:
+                threading.Event().wait(hook.delay)
             self.send_response(status)
             for key, value in headers.items():
                 self.send_header(key, value)

@@ -293,3 +293,21 @@ def test_digest_lists_each_story_once_with_all_its_outlets():
     assert "Covered by 2 outlets: wire-daily (https://wire.example/a), metro-herald (https://metro.example/b)" in plain
     assert '<a href="https://metro.example/b">metro-herald</a>' in html(digest)
     assert "Covered by 2 outlets" in str(slack_payload(digest))
+
+
+def test_a_digest_whose_pass_died_is_resent_as_the_same_digest_and_later_alerts_wait(store):
+    cfg, inbox = config(), Inbox()
+    for n in range(2):
+        add(store, n, "Hikvision", f"2026-03-0{n + 1}T00:00:00+00:00")
+    rows(store, "update alerts set created_at = ?", ((T0 - timedelta(hours=1)).isoformat(),))
+    first = deliver_digests(store, cfg, {"inbox": inbox}, T0 + timedelta(days=1))
+    assert digests_sent(first) == [("morning", "inbox", 2)]
+    sent_key = inbox.digests[0].key
+    # As if that pass had died after the channel took the digest: its rows are claimed, not sent.
+    rows(store, "update alerts set status = 'sending', claimed_by = 'dead', claimed_until = ?"
+                " where rule = 'morning'", ((datetime.now(timezone.utc) - timedelta(seconds=1)).replace(microsecond=0).isoformat(),))
+    add(store, 5, "Hikvision", "2026-03-05T00:00:00+00:00")  # held after the dead pass claimed
+    again = deliver_digests(store, cfg, {"inbox": inbox}, T0 + timedelta(days=1, minutes=1))
+    assert digests_sent(again) == [("morning", "inbox", 2)] and again.resends == 1
+    assert inbox.digests[1].key == sent_key  # the receiver can tell it is the same digest
+    assert rows(store, "select count(*) from alerts where rule = 'morning' and status = 'pending'") == [(1,)]

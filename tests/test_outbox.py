@@ -72,3 +72,113 @@ def test_full_text_search_finds_articles(store):
 
 def test_wal_mode_is_on(store):
     assert rows(store, "pragma journal_mode")[0][0] == "wal"
+
+
+# --- claims: overlapping passes, passes that die mid-send, keys ---------------------------------
+
+from datetime import datetime, timedelta, timezone  # noqa: E402
+
+from alerts.email import EmailSettings, build_email  # noqa: E402
+from alerts.render_slack import slack_payload  # noqa: E402
+from pipeline.outbox.deliver import CLAIM_S, deliver_notices  # noqa: E402
+
+
+def article(n):
+    return Article(url=f"https://ex.org/{n}", source="src", title=f"Hikvision news {n}", language="en",
+                   text=f"Hikvision text number {n} about cameras")
+
+
+def test_a_pass_started_while_another_sends_skips_the_row_in_flight_and_sends_the_rest(tmp_path, store):
+    for n in range(3):
+        store.add_article(article(n), [MENTION], [("rule", "mail", None)])
+    other = Store.open(tmp_path / "db.sqlite")  # a second pass: its own connection, as another process
+    overlapping = []
+
+    class SendsWhileAnotherPassRuns(Recorder):
+        def send(self, message):
+            if not overlapping:  # during the first send, a whole second pass runs
+                overlapping.append(deliver_alerts(other, {"mail": second}))
+            super().send(message)
+
+    first, second = SendsWhileAnotherPassRuns("mail"), Recorder("mail")
+    report = deliver_alerts(store, {"mail": first})
+    other.close()
+    titles = [m.title for m in first.sent + second.sent]
+    assert sorted(titles) == [f"Hikvision news {n}" for n in range(3)]  # each exactly once
+    assert len(overlapping[0].sent) == 2  # it left the row in flight alone
+    assert len(report.sent) == 1 and report.skipped == 2  # the rows the other pass took meanwhile
+    assert rows(store, "select status, attempts, claimed_by from alerts") == [("sent", 1, None)] * 3
+
+
+def test_a_claim_is_all_or_nothing_and_an_expired_one_is_taken_over_and_counted(store):
+    for n in range(2):
+        store.add_article(article(n), [MENTION], [("rule", "mail", None)])
+    now = datetime.now(timezone.utc)
+    held = store.claim_delivery("alerts", [1], "pass-a", now + timedelta(seconds=60), now, 10)
+    assert held is not None and held.resumed == ()
+    assert store.claim_delivery("alerts", [1, 2], "pass-b", now + timedelta(seconds=60), now, 10) is None
+    assert rows(store, "select id, status from alerts order by id") == [(1, "sending"), (2, "pending")]
+    later = now + timedelta(seconds=61)  # pass-a died: its claim runs out
+    taken = store.claim_delivery("alerts", [1, 2], "pass-b", later + timedelta(seconds=60), later, 10)
+    assert taken is not None and taken.resumed == (1,)
+    assert store.mark_delivery(held, "sent") == 0  # pass-a's late mark does not touch pass-b's rows
+    assert store.mark_delivery(taken, "sent") == 2
+    assert rows(store, "select id, status, attempts, possible_resends from alerts order by id") == [
+        (1, "sent", 2, 1), (2, "sent", 1, 0)]
+
+
+def test_a_row_left_sending_by_a_dead_pass_is_resent_once_with_the_same_key(store):
+    from pipeline.outbox.messages import build_message
+
+    store.add_article(article(0), [MENTION], [("rule", "mail", None)])
+    channel = Recorder("mail")
+    now = datetime.now(timezone.utc)
+    key = build_message(store, store.pending_alerts(10, now)[0], {}).key  # what the dead pass sent
+    store.claim_delivery("alerts", [1], "dead-pass", now + timedelta(seconds=CLAIM_S), now, 10)
+    assert deliver_alerts(store, {"mail": channel}).sent == []  # still held: not sent beside it
+    later = lambda: now + timedelta(seconds=CLAIM_S + 1)  # noqa: E731
+    report = deliver_alerts(store, {"mail": channel}, clock=later)
+    assert report.resends == 1 and [m.key for m in channel.sent] == [key]
+    assert deliver_alerts(store, {"mail": channel}, clock=later).sent == []
+    assert rows(store, "select status, possible_resends from alerts") == [("sent", 1)]
+
+
+def test_keys_are_per_rule_channel_and_story_and_per_database(tmp_path, store):
+    store.add_article(article(0), [MENTION], [("rule", "mail", None), ("rule", "chat", None)])
+    channel = Recorder("mail")
+    deliver_alerts(store, {"mail": channel, "chat": channel})
+    keys = {m.key for m in channel.sent}
+    assert len(keys) == 2  # one per channel
+    elsewhere = Store.open(tmp_path / "other.sqlite")  # another deployment with the same names and ids
+    elsewhere.add_article(article(0), [MENTION], [("rule", "mail", None), ("rule", "chat", None)])
+    theirs = Recorder("mail")
+    deliver_alerts(elsewhere, {"mail": theirs, "chat": theirs})
+    elsewhere.close()
+    assert keys.isdisjoint(m.key for m in theirs.sent)
+
+
+def test_the_key_is_the_email_message_id_and_the_slack_metadata(store):
+    store.add_article(article(0), [MENTION], [("rule", "mail", None)])
+    channel = Recorder("mail")
+    deliver_alerts(store, {"mail": channel})
+    [message] = channel.sent
+    settings = EmailSettings(type="email", smtp_host="127.0.0.1", **{"from": "nw@example.org"}, to=["a@example.org"])
+    assert build_email(settings, message)["Message-ID"] == f"<{message.key}@example.org>"
+    assert build_email(settings, message)["Message-ID"] == build_email(settings, message)["Message-ID"]
+    assert slack_payload(message)["metadata"] == {"event_type": "newswatch_alert",
+                                                  "event_payload": {"key": message.key}}
+
+
+def test_notices_are_claimed_and_keyed_like_alerts(store):
+    from pipeline.models import Notice
+
+    store.queue_notice(Notice("abw", "down", "HTTP 403"), datetime.now(timezone.utc))
+    inbox = Recorder("admin")
+    assert len(deliver_notices(store, {"admin": inbox}, "admin").sent) == 1
+    assert deliver_notices(store, {"admin": inbox}, "admin").sent == []
+    assert inbox.sent[0].key.startswith("nw1-")
+    assert rows(store, "select status, claimed_by from notices") == [("sent", None)]
+
+
+def test_outbox_writes_are_synchronous_full(store):
+    assert store._db.execute("pragma synchronous").fetchone()[0] == 2  # FULL

@@ -15,7 +15,7 @@ from pipeline.browse import queries
 PLUGIN = "newswatch"  # the key of our settings under "plugins" in the metadata
 # Datasette lists these under "hidden tables" only: they are newswatch's own bookkeeping.
 INTERNAL_TABLES = ("_sqlite_migrations", "story_signatures", "seen", "boilerplate_lines", "articles_cjk_fts",
-                   "listing_pages")
+                   "listing_pages", "newswatch_meta")
 
 ARTICLE_COLUMNS = {
     "url": "Canonical URL of the article",
@@ -120,10 +120,14 @@ def tables() -> dict[str, Any]:
             "sort_desc": "created_at",
             "facets": ["status", "channel", "rule"],
             "columns": {
-                "status": "pending, sent or failed (failed ones are retried)",
+                "status": "pending, sending (claimed by a pass), sent or failed (failed ones are retried)",
                 "attempts": "Delivery attempts so far",
                 "last_error": "Why the last attempt failed",
                 "story_id": "The story alerted on (article_id is its copy that alerted)",
+                "claimed_by": "The pass sending it now (while status is sending)",
+                "claimed_until": "When that claim expires: a pass that died leaves the row to be sent again",
+                "possible_resends": "Times its claim expired: the channel may have received it once more",
+                "new_entity": "A follow-up because an update named this entity for the first time ('' otherwise)",
             },
         },
         "sources": {

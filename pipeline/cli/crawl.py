@@ -1,4 +1,9 @@
-"""`newswatch crawl`: one pass now (for cron), then delivery, health, notices and due digests."""
+"""`newswatch crawl`: one pass now (for cron), then delivery, health, notices and due digests.
+
+It holds the database's lock for the whole pass (see pipeline.service.lock) and stops cleanly on
+SIGTERM/SIGINT: the crawl child is stopped, its report read, the message being sent finishes and
+is marked, and what is not sent stays pending.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,9 @@ from pipeline.cli.common import (
     require_sources, source_option,
 )
 from pipeline.config import Config
-from pipeline.service.crawl import CrawlError, PassResult, crawl_and_deliver
-from pipeline.service.lock import holder
+from pipeline.service.crawl import CrawlError, CrawlInterrupted, PassResult, crawl_and_deliver
+from pipeline.service.lock import CRAWL, RUN, CrawlLock, LockHeld
+from pipeline.service.signals import StopSignals
 from pipeline.service.upkeep import UpkeepReport, after_pass
 
 
@@ -40,7 +46,9 @@ def print_pass(result: PassResult) -> None:
         else:
             click.echo(f"{report.name}: {report.status.upper()}: {report.reason}", err=True)
     sent, failed = len(result.delivery.sent), len(result.delivery.failed)
-    click.echo(f"alerts: {sent} sent, {failed} failed")
+    resent = result.delivery.resends
+    click.echo(f"alerts: {sent} sent, {failed} failed"
+               + (f" ({resent} sent again after a pass died sending them, with the same key)" if resent else ""))
     for failure in result.delivery.failed:
         click.echo(f"  alert {failure.outgoing.ids[0]} to {failure.outgoing.channel} failed (will retry): "
                    f"{failure.error}", err=True)
@@ -57,13 +65,27 @@ def echo_upkeep(result: UpkeepReport) -> None:
                    f"{failure.error}", err=True)
 
 
-def refuse_beside_daemon(config: Config) -> None:
-    """A crawl beside a running daemon could send an alert twice: one of them per database."""
-    pid = holder(config.database_path)
-    if pid is not None:
-        who = f"process {pid}" if pid > 0 else "another process"
-        fail(f"newswatch run ({who}) is already running on {config.database_path}; "
-             "it crawls on its own schedule", EXIT_CONFIG)
+def take_database(config: Config) -> CrawlLock:
+    """One crawling process per database: a second `crawl`, or one beside `run`, is refused,
+    naming the process that holds it (a crawl beside another could alert twice for one story)."""
+    try:
+        return CrawlLock(config.database_path).acquire()
+    except LockHeld as held:
+        holder = held.holder
+        if holder.role == RUN:
+            fail(f"{holder.describe()} is already running on {config.database_path}; "
+                 "it crawls on its own schedule", EXIT_CONFIG)
+        if holder.role == CRAWL:
+            fail(f"another {holder.describe()} is running on {config.database_path}; "
+                 "this pass is skipped (the next one reads what it missed)", EXIT_CONFIG)
+        fail(f"newswatch: {held}", EXIT_CONFIG)
+
+
+def echo_stopped(result: PassResult | None, stop: StopSignals) -> None:
+    queued = sum(r.alerts for r in result.crawl.sources.values()) if result else 0
+    what = f"{queued} alert(s) queued by it" if result else "the alerts it queued"
+    click.echo(f"crawl stopped by {stop.name}: what it stored is kept; {what} not yet sent "
+               "stay pending for the next pass", err=True)
 
 
 @click.command()
@@ -75,17 +97,29 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], no_alert: bool) -> None:
     """One pass over all sources now, then deliver pending alerts (for cron)."""
     config, path = open_config(ctx)
     require_sources(config, sources)
-    refuse_beside_daemon(config)
-    open_store(config).close()
-    channels = build_channels(config.channels)
+    lock = take_database(config)
     try:
-        result = crawl_and_deliver(config, path, list(sources), channels, hold_alerts=no_alert)
-    except CrawlError as exc:
-        fail(f"crawl failed: {exc}", EXIT_ALL_FAILED)
-    print_pass(result)
-    store = open_store(config)
-    try:
-        echo_upkeep(after_pass(config, store, channels, result.crawl, datetime.now(timezone.utc)))
+        open_store(config).close()
+        channels = build_channels(config.channels)
+        with StopSignals() as stop:
+            try:
+                result = crawl_and_deliver(config, path, list(sources), channels, stop.requested,
+                                            hold_alerts=no_alert)
+            except CrawlInterrupted:
+                echo_stopped(None, stop)
+                ctx.exit(stop.exit_code)
+            except CrawlError as exc:
+                fail(f"crawl failed: {exc}", EXIT_ALL_FAILED)
+            print_pass(result)
+            if result.stopped or stop.requested():
+                echo_stopped(result, stop)
+                ctx.exit(stop.exit_code)
+            store = open_store(config)
+            try:
+                echo_upkeep(after_pass(config, store, channels, result.crawl, datetime.now(timezone.utc),
+                                       stop.requested))
+            finally:
+                store.close()
     finally:
-        store.close()
+        lock.release()
     ctx.exit(EXIT_OK if result.crawl.any_read else EXIT_ALL_FAILED)

@@ -1,29 +1,53 @@
 """Deliver the outbox: one loop for alerts, digests and admin notices.
 
 Runs after the crawl, never inside it. Each producer below turns outbox rows into `Outgoing`
-items (a message and the rows it stands for); `deliver` hands each to its channel and marks its
-rows sent, or records the error so they are retried (up to MAX_ATTEMPTS attempts in all).
+items (a message and the rows it stands for); `deliver` claims each item's rows (so no other pass
+sends them meanwhile), hands the message to its channel and marks the rows sent, or records the
+error so they are retried (up to MAX_ATTEMPTS attempts in all).
+
+The guarantee: a row is marked sent only after its channel accepted the message, so no alert is
+lost; a pass killed between the two leaves its claim to expire (CLAIM_S), and the row is sent
+once more, with the same key (`pipeline.outbox.keys`) and counted in `possible_resends`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from datetime import datetime
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable, Iterator, Mapping
 
 from pipeline.config import Config
 from pipeline.models import Channel, DeliveryError, DigestMessage, Message
 from pipeline.outbox.digests import digest_rules, due_groups, group_messages
+from pipeline.outbox.keys import digest_key, notice_key
 from pipeline.outbox.messages import build_message
-from pipeline.store.sqlite import PendingAlert, Store
+from pipeline.store.sqlite import Claim, PendingAlert, Store
 
 MAX_ATTEMPTS = 10  # per row, for alerts, digests and notices alike
+# How long a claim holds: longer than any one send takes (channels time out after 30 s by
+# default, an e-mail is a handful of round trips), short enough that the message of a pass that
+# died mid-send is retried within minutes.
+CLAIM_S = 120.0
 log = logging.getLogger("newswatch.deliver")
+
+Clock = Callable[[], datetime]
 
 
 def never() -> bool:
     return False
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_holder() -> str:
+    """Who claims: host, process and a token per pass (one process runs many passes)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)
@@ -50,6 +74,7 @@ class Outgoing:
 class Sent:
     outgoing: Outgoing
     message: Message
+    resend: bool = False  # taken over from a pass that died mid-send: the channel may have it twice
 
 
 @dataclass(frozen=True)
@@ -63,43 +88,78 @@ class DeliveryReport:
     sent: list[Sent] = field(default_factory=list)
     failed: list[Failed] = field(default_factory=list)
     logged: int = 0  # notices with no admin channel to go to
+    skipped: int = 0  # items another pass had claimed
 
     def extend(self, other: "DeliveryReport") -> "DeliveryReport":
         self.sent += other.sent
         self.failed += other.failed
         self.logged += other.logged
+        self.skipped += other.skipped
         return self
 
     def of_kind(self, kind: str) -> "DeliveryReport":
         return DeliveryReport([s for s in self.sent if s.outgoing.kind == kind],
                               [f for f in self.failed if f.outgoing.kind == kind])
 
+    @property
+    def resends(self) -> int:
+        return sum(1 for s in self.sent if s.resend)
+
 
 def deliver(
     store: Store, channels: Mapping[str, Channel], outgoing: Iterable[Outgoing], stop: Callable[[], bool] = never,
+    clock: Clock = utc_now,
 ) -> DeliveryReport:
-    """Send each item to its channel and mark its rows; `stop` ends the loop between two messages."""
+    """Claim, send and mark each item; `stop` ends the loop between two messages."""
     report = DeliveryReport()
+    holder = new_holder()
     for item in outgoing:
         if stop():
             break
-        channel = channels.get(item.channel)
-        if channel is None:
-            error = f"channel {item.channel!r} is not configured"
-            store.mark_delivery(item.table, item.ids, "failed", error)
-            report.failed.append(Failed(item, error))
+        now = clock()
+        claim = store.claim_delivery(item.table, item.ids, holder, now + timedelta(seconds=CLAIM_S), now,
+                                     MAX_ATTEMPTS)
+        if claim is None:
+            report.skipped += 1
             continue
-        message = item.build()
-        try:
-            channel.send(message)
-        except DeliveryError as exc:
-            store.mark_delivery(item.table, item.ids, "failed", str(exc))
-            report.failed.append(Failed(item, str(exc)))
-            log.warning("%s to %s failed: %s", item.label, item.channel, exc)
-            continue
-        store.mark_delivery(item.table, item.ids, "sent")
-        report.sent.append(Sent(item, message))
+        result = send_claimed(store, channels.get(item.channel), item, claim)
+        if isinstance(result, Sent):
+            report.sent.append(result)
+        else:
+            report.failed.append(result)
     return report
+
+
+def send_claimed(store: Store, channel: Channel | None, item: Outgoing, claim: Claim) -> Sent | Failed:
+    """Send one claimed item and mark its rows with the outcome."""
+    if channel is None:
+        return failed(store, item, claim, f"channel {item.channel!r} is not configured")
+    try:
+        message = item.build()
+    except Exception as exc:  # a row the message cannot be built from: fail it, go on with the rest
+        log.exception("%s to %s: cannot build the message", item.label, item.channel)
+        return failed(store, item, claim, f"cannot build the message: {type(exc).__name__}: {exc}")
+    resend = bool(claim.resumed)
+    if resend:
+        log.warning("%s to %s: sent again after a pass died while sending it (key %s)",
+                    item.label, item.channel, getattr(message, "key", ""))
+    try:
+        channel.send(message)
+    except DeliveryError as exc:
+        log.warning("%s to %s failed: %s", item.label, item.channel, exc)
+        return failed(store, item, claim, str(exc))
+    except Exception as exc:  # a channel's bug: the row is retried like any failure
+        log.exception("%s to %s: the channel raised", item.label, item.channel)
+        return failed(store, item, claim, f"{type(exc).__name__}: {exc}")
+    if store.mark_delivery(claim, "sent") < len(claim.ids):
+        log.warning("%s to %s: its claim expired while sending; another pass may send it again (key %s)",
+                    item.label, item.channel, getattr(message, "key", ""))
+    return Sent(item, message, resend)
+
+
+def failed(store: Store, item: Outgoing, claim: Claim, error: str) -> Failed:
+    store.mark_delivery(claim, "failed", error)
+    return Failed(item, error)
 
 
 # --- producers ----------------------------------------------------------------------------
@@ -107,39 +167,55 @@ def deliver(
 
 def pending_alerts(
     store: Store, rule_entities: Mapping[str, set[str]],
-    include: Callable[[PendingAlert], bool] | None = None,
+    include: Callable[[PendingAlert], bool] | None = None, retry_failed: bool = True, clock: Clock = utc_now,
 ) -> Iterator[Outgoing]:
-    """Every pending (or failed, retryable) alert that `include` lets through, one message each."""
-    for alert in store.pending_alerts(MAX_ATTEMPTS):
+    """Every pending alert (and failed one, when retrying) that `include` lets through, one each."""
+    for alert in store.pending_alerts(MAX_ATTEMPTS, clock(), retry_failed):
         if include is None or include(alert):
             yield Outgoing("alert", "alerts", (alert.id,), alert.channel,
                            lambda alert=alert: build_message(store, alert, rule_entities), alert.rule)
 
 
 def due_digests(
-    store: Store, config: Config, now: datetime, retry_failed: bool = False,
+    store: Store, config: Config, now: datetime, retry_failed: bool = False, clock: Clock = utc_now,
 ) -> Iterator[Outgoing]:
-    """Every digest due now, one message per (rule, channel); failed ones only when retrying."""
+    """Every digest due at `now`, one message per (rule, channel); failed ones only when retrying.
+
+    `clock` is the real time claims are judged by (`now` may be a schedule's time).
+    """
     schedules = digest_rules(config)
     rule_entities = config.entities_by_rule()
-    for rule, channel, held in due_groups(store.held_alerts(list(schedules), MAX_ATTEMPTS),
-                                          schedules, now, retry_failed):
-        def build(rule: str = rule, held: list = held) -> DigestMessage:
+    held_alerts = store.held_alerts(list(schedules), MAX_ATTEMPTS, clock())
+    for rule, channel, held in due_groups(held_alerts, schedules, now, retry_failed):
+        ids = tuple(h.alert.id for h in held)
+
+        def build(rule: str = rule, channel: str = channel, held: list = held, ids: tuple = ids) -> DigestMessage:
             items = [(build_message(store, h.alert, rule_entities), h.when) for h in held]
-            return DigestMessage(rule, schedules[rule].text, group_messages(items))
+            return DigestMessage(rule, schedules[rule].text, group_messages(items),
+                                 key=digest_key(store.instance_id(), rule, channel, ids))
 
-        yield Outgoing("digest", "alerts", tuple(h.alert.id for h in held), channel, build, rule)
+        yield Outgoing("digest", "alerts", ids, channel, build, rule)
 
 
-def pending_notices(store: Store, admin_channel: str | None, report: DeliveryReport) -> Iterator[Outgoing]:
+def pending_notices(
+    store: Store, admin_channel: str | None, report: DeliveryReport, retry_failed: bool = True,
+    clock: Clock = utc_now,
+) -> Iterator[Outgoing]:
     """Pending notices for the admin channel; without one they are logged (and counted) instead."""
-    for notice_id, notice in store.pending_notices(MAX_ATTEMPTS):
+    holder = new_holder()
+    for notice_id, notice in store.pending_notices(MAX_ATTEMPTS, clock(), retry_failed):
         if admin_channel is None:
-            log.warning("%s (no admin_channel configured): %s", notice.headline, notice.text)
-            store.mark_delivery("notices", [notice_id], "logged")
-            report.logged += 1
+            moment = clock()
+            claim = store.claim_delivery("notices", [notice_id], holder, moment + timedelta(seconds=CLAIM_S),
+                                         moment, MAX_ATTEMPTS)
+            if claim is not None:
+                log.warning("%s (no admin_channel configured): %s", notice.headline, notice.text)
+                store.mark_delivery(claim, "logged")
+                report.logged += 1
             continue
-        yield Outgoing("notice", "notices", (notice_id,), admin_channel, lambda notice=notice: notice)
+        key = notice_key(store.instance_id(), notice_id)
+        yield Outgoing("notice", "notices", (notice_id,), admin_channel,
+                       lambda notice=notice, key=key: replace(notice, key=key))
 
 
 # --- what callers run -----------------------------------------------------------------------
@@ -148,20 +224,24 @@ def pending_notices(store: Store, admin_channel: str | None, report: DeliveryRep
 def deliver_alerts(
     store: Store, channels: Mapping[str, Channel], rule_entities: Mapping[str, set[str]] | None = None,
     include: Callable[[PendingAlert], bool] | None = None, stop: Callable[[], bool] = never,
+    retry_failed: bool = True, clock: Clock = utc_now,
 ) -> DeliveryReport:
-    """Instant alerts (`include` skips those a digest holds)."""
-    return deliver(store, channels, pending_alerts(store, rule_entities or {}, include), stop)
+    """Instant alerts (`include` skips those a digest holds); failed ones too when `retry_failed`."""
+    return deliver(store, channels, pending_alerts(store, rule_entities or {}, include, retry_failed, clock),
+                   stop, clock)
 
 
 def deliver_digests(
     store: Store, config: Config, channels: Mapping[str, Channel], now: datetime,
-    retry_failed: bool = False, stop: Callable[[], bool] = never,
+    retry_failed: bool = False, stop: Callable[[], bool] = never, clock: Clock = utc_now,
 ) -> DeliveryReport:
-    return deliver(store, channels, due_digests(store, config, now, retry_failed), stop)
+    return deliver(store, channels, due_digests(store, config, now, retry_failed, clock), stop, clock)
 
 
 def deliver_notices(
     store: Store, channels: Mapping[str, Channel], admin_channel: str | None, stop: Callable[[], bool] = never,
+    retry_failed: bool = True, clock: Clock = utc_now,
 ) -> DeliveryReport:
     logged = DeliveryReport()
-    return deliver(store, channels, pending_notices(store, admin_channel, logged), stop).extend(logged)
+    items = pending_notices(store, admin_channel, logged, retry_failed, clock)
+    return deliver(store, channels, items, stop, clock).extend(logged)

@@ -54,11 +54,20 @@ def group_messages(items: Sequence[tuple[AlertMessage, str]]) -> list[DigestGrou
 def due_groups(
     held: Sequence[HeldAlert], schedules: dict[str, DigestSchedule], now: datetime, retry_failed: bool,
 ) -> list[tuple[str, str, list[HeldAlert]]]:
-    """(rule, channel, alerts) for every digest due now; a failed one only when retrying."""
+    """(rule, channel, alerts) for every digest due now; a failed one only when retrying.
+
+    Alerts whose digest was being sent by a pass that died (an expired claim) go out again as
+    that same digest, on their own and at once: the same alerts make the same key, so a receiver
+    that got the first copy can drop this one. Alerts held since then wait for their own digest.
+    """
     by_target: dict[tuple[str, str], list[HeldAlert]] = defaultdict(list)
+    interrupted: dict[tuple[str, str, str], list[HeldAlert]] = defaultdict(list)
     for item in held:
-        by_target[(item.alert.rule, item.alert.channel)].append(item)
-    due = []
+        if item.claimed_by is not None:
+            interrupted[(item.alert.rule, item.alert.channel, item.claimed_by)].append(item)
+        else:
+            by_target[(item.alert.rule, item.alert.channel)].append(item)
+    due = [(rule, channel, items) for (rule, channel, _), items in interrupted.items()]
     for (rule, channel), items in by_target.items():
         waiting = [i.created_at for i in items if i.status == "pending" or retry_failed]
         if waiting and schedules[rule].is_due(datetime.fromisoformat(min(waiting)), now):

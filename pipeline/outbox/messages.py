@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Mapping
 
 from pipeline.models import AlertMessage, MentionLine, Outlet
+from pipeline.outbox.keys import alert_key
 from pipeline.store.sqlite import PendingAlert, Store
 
 
@@ -47,4 +48,6 @@ def build_message(store: Store, alert: PendingAlert, rule_entities: Mapping[str,
         outlets=[Outlet(o["source"], o["url"], o["title"] or o["url"])
                  for o in store.story_outlets(alert.article_id)],
         timezone=getattr(wanted, "timezone", None),  # a RuleEntities carries its rule's zone
+        key=alert_key(store.instance_id(), alert.rule, alert.channel, alert.story_id or alert.article_id,
+                      alert.new_entity),
     )

@@ -53,7 +53,7 @@ from pipeline.service.schedule import SteadyIntervalTrigger, jitter_for
 from pipeline.service.upkeep import UpkeepReport, after_pass, deliver_instant, interval_of, maintenance
 from pipeline.store.sqlite import Store
 
-UPKEEP_EVERY_S = 10.0  # silent sources, admin notices, digests that came due
+UPKEEP_EVERY_S = 10.0  # silent sources, admin notices, digests that came due, alerts left pending
 RETRY_EVERY_S = 300.0  # failed alerts, digests and notices: their own, slower schedule
 BATCH_WINDOW_S = 0.5  # after a source comes due, wait this long for others to join its crawl
 MAX_HOLD_S = 5.0  # ... and at most this long for sources about to come due (see batch_ready)
@@ -305,6 +305,7 @@ class Daemon:
             return
         except CrawlError as exc:
             self.crawl_crashed(exc)
+            self.upkeep(retry=False)  # what the crawl committed before it died goes out now
             return
         if self.crashes >= self.config.source_down_after:
             self.notify(Notice(CRAWLER, "recovered", "The crawl process runs again."))
@@ -322,13 +323,14 @@ class Daemon:
     def notify(self, notice: Notice) -> None:
         with closing(Store.open(self.config.database_path)) as store:
             store.queue_notice(notice, datetime.now(timezone.utc))
-            deliver_notices(store, self.channels, self.config.admin_channel, self.should_stop)
+            deliver_notices(store, self.channels, self.config.admin_channel, self.should_stop, retry_failed=False)
 
     def after_crawl(self, report: CrawlReport, seconds: float) -> None:
         now = datetime.now(timezone.utc)
         with closing(Store.open(self.config.database_path)) as store:
-            delivery = deliver_instant(store, self.config, self.channels, stop=self.should_stop)
-            upkeep = after_pass(self.config, store, self.channels, report, now, self.should_stop)
+            # Failed alerts and notices wait for the retry schedule, not every crawl.
+            delivery = deliver_instant(store, self.config, self.channels, stop=self.should_stop, retry_failed=False)
+            upkeep = after_pass(self.config, store, self.channels, report, now, self.should_stop, retry_failed=False)
         for source in report.sources.values():
             pages = source.new_articles + source.rejected_pages + source.failed_pages
             self.totals.sources += 1
@@ -348,16 +350,16 @@ class Daemon:
         event(log, "crawl.done", sources=len(report.sources),
               new=sum(s.new_articles for s in report.sources.values()),
               failed=self.totals.failing, alerts_sent=len(delivery.sent),
-              alerts_failed=len(delivery.failed), seconds=round(seconds, 2))
+              alerts_failed=len(delivery.failed), alerts_resent=delivery.resends, seconds=round(seconds, 2))
         self.log_upkeep(upkeep)
 
     def upkeep(self, retry: bool) -> None:
         with closing(Store.open(self.config.database_path)) as store:
             result = maintenance(self.config, store, self.channels, datetime.now(timezone.utc),
                                  retry=retry, stop=self.should_stop)
-        self.log_upkeep(result)
+        self.log_upkeep(result, retry)
 
-    def log_upkeep(self, result: UpkeepReport) -> None:
+    def log_upkeep(self, result: UpkeepReport, retry: bool = False) -> None:
         for notice in result.notices:
             event(log, f"source.{notice.kind}", logging.WARNING, source=notice.source, text=notice.text)
         for sent in result.digests.sent:
@@ -370,9 +372,11 @@ class Daemon:
         if result.notices_sent.failed:
             event(log, "notice.failed", logging.WARNING, count=len(result.notices_sent.failed),
                   channel=self.config.admin_channel)
-        if result.retried is not None and (result.retried.sent or result.retried.failed):
-            self.totals.alerts += len(result.retried.sent)
-            event(log, "alerts.retried", sent=len(result.retried.sent), failed=len(result.retried.failed))
+        late = result.retried
+        if late is not None and (late.sent or late.failed):
+            self.totals.alerts += len(late.sent)
+            event(log, "alerts.retried" if retry else "alerts.sent", sent=len(late.sent), failed=len(late.failed),
+                  resent=late.resends)
 
     # --- the loop -------------------------------------------------------------------------
 

@@ -37,19 +37,22 @@ def interval_of(source: SourceConfig, now: datetime) -> float:
 
 
 def deliver_instant(store: Store, config: Config, channels: Mapping[str, Channel],
-                    stop: Callable[[], bool] = never) -> DeliveryReport:
-    """Pending alerts of instant rules (digest rules' alerts wait for their digest)."""
-    return deliver_alerts(store, channels, config.entities_by_rule(), include=instant_only(config), stop=stop)
+                    stop: Callable[[], bool] = never, retry_failed: bool = True) -> DeliveryReport:
+    """Pending alerts of instant rules (digest rules' alerts wait for their digest); failed ones
+    too when `retry_failed` (every `crawl` from cron; the daemon only on its retry schedule)."""
+    return deliver_alerts(store, channels, config.entities_by_rule(), include=instant_only(config), stop=stop,
+                          retry_failed=retry_failed)
 
 
 def after_pass(
     config: Config, store: Store, channels: Mapping[str, Channel], report: CrawlReport, now: datetime,
-    stop: Callable[[], bool] = never,
+    stop: Callable[[], bool] = never, retry_failed: bool = True,
 ) -> UpkeepReport:
-    """Fold the pass into source health, send new notices and any digest now due."""
+    """Fold the pass into source health, send new notices (failed ones too when `retry_failed`)
+    and any digest now due."""
     result = UpkeepReport()
     result.notices = record_pass(store, config, report, now, lambda s: interval_of(s, now))
-    result.notices_sent = deliver_notices(store, channels, config.admin_channel, stop)
+    result.notices_sent = deliver_notices(store, channels, config.admin_channel, stop, retry_failed)
     result.digests = deliver_digests(store, config, channels, now, stop=stop)
     return result
 
@@ -58,11 +61,12 @@ def maintenance(
     config: Config, store: Store, channels: Mapping[str, Channel], now: datetime,
     retry: bool = False, stop: Callable[[], bool] = never,
 ) -> UpkeepReport:
-    """Periodic work between crawls: silent sources, notices, due digests; with `retry`, failed alerts."""
+    """Periodic work between crawls: silent sources, notices, due digests, and any instant alert
+    still pending (a crawl that crashed after committing it, a pass that died while sending it);
+    with `retry`, failed alerts, digests and notices too."""
     result = UpkeepReport()
     result.notices = check_silent(store, config, now)
-    result.notices_sent = deliver_notices(store, channels, config.admin_channel, stop)
+    result.notices_sent = deliver_notices(store, channels, config.admin_channel, stop, retry_failed=retry)
     result.digests = deliver_digests(store, config, channels, now, retry_failed=retry, stop=stop)
-    if retry:
-        result.retried = deliver_instant(store, config, channels, stop)
+    result.retried = deliver_instant(store, config, channels, stop, retry_failed=retry)
     return result

@@ -1,12 +1,23 @@
-"""The outbox rows: alerts (sent alone or in a digest) and admin notices, and marking them.
+"""The outbox rows: alerts (sent alone or in a digest) and admin notices, claiming and marking them.
 
-Two tables, one way of marking: every delivery attempt adds one to `attempts`, records the error
-(or clears it) and, when sent, the time. Rows are only ever read here by what is still to send.
+Two tables, one life cycle: `pending` -> `sending` (claimed by one pass, until a deadline) ->
+`sent`, or `failed` (with the error; retried) or, for notices with nowhere to go, `logged`.
+
+Claiming is what keeps two overlapping passes from sending one row twice: a pass claims the
+rows of one message, all or none, in one write transaction, and only the pass that holds the claim
+sends and marks them. A claim whose deadline passed belongs to a pass that died (or hung) while
+sending; its rows can be claimed again, and `possible_resends` counts each such time, because the
+dead pass may have handed the message to its channel before it died. Every claim is one delivery
+attempt (`attempts`), so a message that kills its sender is not retried forever.
+
+The methods are the interface a second backend implements: PostgreSQL can claim the same way with
+`SELECT ... FOR UPDATE SKIP LOCKED` followed by the same update.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +27,7 @@ from pipeline.models import Notice
 from pipeline.store.clock import iso, utcnow
 
 OUTBOX_TABLES = ("alerts", "notices")
+RETRYABLE = ("pending", "failed")
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,8 @@ class PendingAlert:
     article_id: int
     attempts: int
     reason: str | None = None
+    story_id: int | None = None
+    new_entity: str = ""  # a story update's follow-up for this entity ('' the story's first alert)
 
 
 @dataclass(frozen=True)
@@ -33,35 +47,92 @@ class HeldAlert:
     """An alert of a digest rule waiting for its digest."""
 
     alert: PendingAlert
-    status: str  # pending, or failed (a digest that could not be sent)
+    status: str  # pending, failed (a digest that could not be sent) or sending (an expired claim)
     created_at: str
     when: str  # the article's publication time, else the alert's: digests list newest first
+    claimed_by: str | None = None  # the dead pass whose digest held it, when its claim expired
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Rows one pass holds for one message until `until`."""
+
+    table: str
+    ids: tuple[int, ...]
+    holder: str
+    until: str
+    resumed: tuple[int, ...] = ()  # rows taken over from an expired claim: possibly sent already
+
+
+def _claimable(statuses: Sequence[str], table: str = "") -> str:
+    """SQL: rows in one of `statuses`, or held by a claim that expired (`?` = now)."""
+    marks = ",".join(f"'{s}'" for s in statuses)
+    t = f"{table}." if table else ""
+    return f"({t}status in ({marks}) or ({t}status = 'sending' and {t}claimed_until <= ?))"
+
+
+def _statuses(retry_failed: bool) -> tuple[str, ...]:
+    return RETRYABLE if retry_failed else ("pending",)
+
+
+def _check_table(table: str) -> None:
+    if table not in OUTBOX_TABLES:
+        raise ValueError(f"not an outbox table: {table}")
+
+
+@contextmanager
+def _write_transaction(db: Database) -> Iterator[None]:
+    """BEGIN IMMEDIATE: take the write lock before reading, so the read cannot go stale."""
+    if db.conn.in_transaction:  # inside a caller's transaction: a savepoint of it
+        with db.atomic():
+            yield
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
 
 
 class DeliveryRows:
     _db: Database
+    _instance_id: str | None = None
 
-    def pending_alerts(self, max_attempts: int) -> list[PendingAlert]:
+    def instance_id(self) -> str:
+        """This database's random identity (part of every message key)."""
+        if self._instance_id is None:
+            row = self._db.execute("select value from newswatch_meta where key = 'instance_id'").fetchone()
+            self._instance_id = row[0]
+        return self._instance_id
+
+    # --- what is still to send --------------------------------------------------------------
+
+    def pending_alerts(self, max_attempts: int, now: datetime, retry_failed: bool = True) -> list[PendingAlert]:
+        """Alerts to send: pending, expired claims and, when `retry_failed`, failed ones."""
         rows = self._db.execute(
-            "select id, rule, channel, article_id, attempts, reason from alerts"
-            " where status in ('pending', 'failed') and attempts < ? order by id",
-            [max_attempts],
+            "select id, rule, channel, article_id, attempts, reason, story_id, new_entity from alerts"
+            f" where {_claimable(_statuses(retry_failed))} and attempts < ? order by id",
+            [iso(now), max_attempts],
         ).fetchall()
         return [PendingAlert(*row) for row in rows]
 
-    def held_alerts(self, rules: Sequence[str], max_attempts: int) -> list[HeldAlert]:
+    def held_alerts(self, rules: Sequence[str], max_attempts: int, now: datetime) -> list[HeldAlert]:
         """Alerts of these (digest) rules still to send, oldest first."""
         if not rules:
             return []
         marks = ",".join("?" * len(rules))
         rows = self._db.execute(
-            "select a.id, a.rule, a.channel, a.article_id, a.attempts, a.reason, a.status,"
-            " a.created_at, coalesce(ar.published, a.created_at)"
+            "select a.id, a.rule, a.channel, a.article_id, a.attempts, a.reason, a.story_id, a.new_entity,"
+            " a.status, a.created_at, coalesce(ar.published, a.created_at), a.claimed_by"
             f" from alerts a join articles ar on ar.id = a.article_id where a.rule in ({marks})"
-            " and a.status in ('pending', 'failed') and a.attempts < ? order by a.id",
-            [*rules, max_attempts],
+            f" and {_claimable(RETRYABLE, 'a')}"
+            " and a.attempts < ? order by a.id",
+            [*rules, iso(now), max_attempts],
         ).fetchall()
-        return [HeldAlert(PendingAlert(*row[:6]), row[6], row[7], row[8]) for row in rows]
+        return [HeldAlert(PendingAlert(*row[:8]), row[8], row[9], row[10],
+                          row[11] if row[8] == "sending" else None) for row in rows]
 
     def count_alerts(self, article_id: int) -> int:
         return self._db.execute("select count(*) from alerts where article_id = ?", [article_id]).fetchone()[0]
@@ -73,29 +144,57 @@ class DeliveryRows:
                  "attempts": 0, "created_at": iso(now)}
             )
 
-    def pending_notices(self, max_attempts: int) -> list[tuple[int, Notice]]:
+    def pending_notices(self, max_attempts: int, now: datetime, retry_failed: bool = True) -> list[tuple[int, Notice]]:
         rows = self._db.execute(
-            "select id, source, kind, text from notices where status in ('pending', 'failed')"
-            " and attempts < ? order by id", [max_attempts],
+            f"select id, source, kind, text from notices where {_claimable(_statuses(retry_failed))}"
+            " and attempts < ? order by id", [iso(now), max_attempts],
         ).fetchall()
         return [(row[0], Notice(*row[1:])) for row in rows]
 
-    def mark_delivery(self, table: str, ids: Sequence[int], status: str, error: str | None = None) -> None:
-        """One delivery attempt of these rows: `sent`, `failed` (with the error) or `logged`."""
-        if table not in OUTBOX_TABLES:
-            raise ValueError(f"not an outbox table: {table}")
+    # --- claiming and marking ---------------------------------------------------------------
+
+    def claim_delivery(
+        self, table: str, ids: Sequence[int], holder: str, until: datetime, now: datetime, max_attempts: int,
+    ) -> Claim | None:
+        """Claim these rows for one send, all of them or none (None: another pass has some).
+
+        A row can be claimed when it is pending or failed with attempts left, or when another
+        pass's claim on it has expired (`resumed`: that pass may have sent it already).
+        """
+        _check_table(table)
+        ids = tuple(dict.fromkeys(ids))
         if not ids:
-            return
+            return None
         marks = ",".join("?" * len(ids))
-        with self._db.atomic():
+        with _write_transaction(self._db):
+            rows = self._db.execute(
+                f"select id, status from {table} where id in ({marks})"
+                f" and {_claimable(RETRYABLE)} and attempts < ?",
+                [*ids, iso(now), max_attempts],
+            ).fetchall()
+            if len(rows) != len(ids):
+                return None
             self._db.execute(
-                f"update {table} set status = ?, attempts = attempts + 1, last_error = ?,"
-                f" sent_at = case when ? = 'sent' then ? else sent_at end where id in ({marks})",
-                [status, error[:2000] if error else None, status, utcnow(), *ids],
+                f"update {table} set possible_resends = possible_resends + (status = 'sending'),"
+                f" status = 'sending', claimed_by = ?, claimed_until = ?, attempts = attempts + 1"
+                f" where id in ({marks})",
+                [holder, iso(until), *ids],
             )
+        return Claim(table, ids, holder, iso(until), tuple(i for i, status in rows if status == "sending"))
 
-    def mark_sent(self, alert_id: int) -> None:
-        self.mark_delivery("alerts", [alert_id], "sent")
+    def mark_delivery(self, claim: Claim, status: str, error: str | None = None) -> int:
+        """How the claimed send ended: `sent`, `failed` (with the error) or `logged`.
 
-    def mark_failed(self, alert_id: int, error: str) -> None:
-        self.mark_delivery("alerts", [alert_id], "failed", error)
+        Only rows still held by this claim are marked; the count tells the caller whether its
+        claim expired and was taken over while it was sending (then a second copy may follow).
+        """
+        _check_table(claim.table)
+        marks = ",".join("?" * len(claim.ids))
+        with _write_transaction(self._db):
+            cursor = self._db.execute(
+                f"update {claim.table} set status = ?, last_error = ?, claimed_by = null, claimed_until = null,"
+                f" sent_at = case when ? = 'sent' then ? else sent_at end"
+                f" where id in ({marks}) and status = 'sending' and claimed_by = ?",
+                [status, error[:2000] if error else None, status, utcnow(), *claim.ids, claim.holder],
+            )
+        return cursor.rowcount

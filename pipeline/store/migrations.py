@@ -17,6 +17,7 @@ Rules for adding one:
 from __future__ import annotations
 
 import sqlite3
+import uuid
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -225,6 +226,34 @@ def _article_list_view(db: Database) -> None:
                a.paywalled, a.language, a.text, a.url
         from articles a
     """)
+
+
+def _add_claim_columns(db: Database, table: str) -> None:
+    # A row being sent is claimed first: status 'sending', who holds it and until when. A claim
+    # whose holder died expires and the row is sent again; `possible_resends` counts those times
+    # (the dead holder may have handed the message over before it died).
+    db[table].add_column("claimed_by", str)
+    db[table].add_column("claimed_until", str)
+    db[table].add_column("possible_resends", int, not_null_default=0)
+
+
+@MIGRATIONS(name="0060_alert_claims")
+def _alert_claims(db: Database) -> None:
+    _add_claim_columns(db, "alerts")
+
+
+@MIGRATIONS(name="0061_notice_claims")
+def _notice_claims(db: Database) -> None:
+    _add_claim_columns(db, "notices")
+
+
+@MIGRATIONS(name="0062_instance_id")
+def _instance_id(db: Database) -> None:
+    # A random identity per database, part of every message's idempotency key, so that two
+    # newswatch databases sending to one inbox never produce the same key for different alerts
+    # (story ids and rule names repeat across databases). A copied or restored database keeps it.
+    db["newswatch_meta"].create({"key": str, "value": str}, pk="key", not_null={"value"})
+    db["newswatch_meta"].insert({"key": "instance_id", "value": uuid.uuid4().hex})
 
 
 @MIGRATIONS(name="0080_listing_pages")
