@@ -19,6 +19,7 @@ from pipeline.extract.article import ExtractionError, extract
 from pipeline.match.rules import AlertRule, decide_all
 from pipeline.match.watchlist import Watchlist
 from pipeline.outbox.deliver import deliver_alerts
+from pipeline.outbox.digests import instant_only
 from pipeline.store.sqlite import Store
 
 
@@ -159,6 +160,7 @@ def rematch(ctx: click.Context, since: str | None, send_alerts: bool) -> None:
     click.echo(f"{report.articles} article(s) re-matched: {report.mentions} mention(s), "
                f"{report.changed} article(s) changed, {report.new_alerts} new alert(s) queued")
     if send_alerts:
-        delivery = deliver_alerts(store, build_channels(config.channels), config.entities_by_rule())
+        delivery = deliver_alerts(store, build_channels(config.channels), config.entities_by_rule(),
+                                  include=instant_only(config))  # digest rules wait for their digest
         click.echo(f"alerts: {len(delivery.sent)} sent, {len(delivery.failed)} failed")
     store.close()
