@@ -90,7 +90,8 @@ def _(message: AlertMessage) -> dict[str, Any]:
                 {
                     "type": "mrkdwn",
                     "text": escape(
-                        f"{message.source} · {published(message) or 'date unknown'} · {message.why}"
+                        f"{message.source} · {published(message) or 'date unknown'} · "
+                        f"{'rules' if len(message.rules) > 1 else 'rule'} {message.rule} · {message.why}"
                     ),
                 }
             ],

@@ -131,6 +131,7 @@ class AlertMessage:
     outlets: Sequence[Outlet] = ()  # every copy of the story known when the alert is sent
     timezone: str | None = None  # the rule's IANA zone: times are shown in it (None: UTC)
     key: str = ""  # idempotency key: the same for every send of this alert (see pipeline.outbox.keys)
+    rules: Sequence[str] = ()  # every rule this one message stands for (`rule` names them all)
 
 
 @dataclass(frozen=True)

@@ -213,3 +213,22 @@ def test_check_warns_about_a_source_no_enabled_rule_takes_in(tmp_path, site):
     assert checked.returncode == 0
     assert "sources[world]: no rule could alert on it" in checked.stderr
     assert "sources[cn-wire]" not in checked.stderr
+
+
+def test_two_rules_on_one_channel_post_one_message_naming_both(tmp_path, site, webhook):
+    serve_feed(site, [item(site, 1, hours_ago=1)])
+    serve_page(site, "/story-1.html", "Hikvision and Dahua Technology story", story_text(1) + " Dahua Technology too.")
+    text = config(tmp_path, f"  - name: wire\n    feed: {site.url('/feed.xml')}", """  - name: ngo-team
+    channels: [chat]
+  - name: dahua-desk
+    entities: [Dahua Technology]
+    channels: [chat]""").read_text()
+    path = write_config(tmp_path, text.replace("  out: {type: console}",
+                                               f"  out: {{type: console}}\n  chat: {{type: slack, webhook_url: '{webhook.url}'}}"))
+    result = newswatch("--config", str(path), "crawl")
+    assert result.returncode == 0, result.stderr
+    [post] = webhook.posts
+    context = post["blocks"][1]["elements"][0]["text"]
+    assert "rules ngo-team, dahua-desk" in context and "ngo-team: " in context and "dahua-desk: " in context
+    assert rows(tmp_path / "news.db", "select rule, status from alerts order by id") == [
+        ("ngo-team", "sent"), ("dahua-desk", "sent")]

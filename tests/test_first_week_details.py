@@ -55,7 +55,7 @@ def test_slack_bolds_a_chinese_name_inside_a_sentence_and_shows_local_time(tmp_p
     assert f"*紫金矿业*{ZWSP}海外扩张提速" in mentions
     assert f"据报道，{ZWSP}*紫金矿业*{ZWSP}在塞尔维亚" in mentions
     context = post["blocks"][1]["elements"][0]["text"]
-    assert "caixin · Wed 5 Mar 2025, 10:30 (Asia/Shanghai) · 紫金矿业 in the title" in context
+    assert "caixin · Wed 5 Mar 2025, 10:30 (Asia/Shanghai) · rule investors · 紫金矿业 in the title" in context
 
 
 def test_email_shows_the_time_in_the_rules_zone(tmp_path, smtp):

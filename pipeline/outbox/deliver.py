@@ -24,7 +24,7 @@ from pipeline.config import Config
 from pipeline.models import Channel, DeliveryError, DigestMessage, Message
 from pipeline.outbox.digests import digest_rules, due_groups, group_messages
 from pipeline.outbox.keys import digest_key, notice_key
-from pipeline.outbox.messages import build_message
+from pipeline.outbox.messages import build_message, build_story_message
 from pipeline.store.sqlite import Claim, PendingAlert, Store
 
 MAX_ATTEMPTS = 10  # per row, for alerts, digests and notices alike
@@ -169,11 +169,18 @@ def pending_alerts(
     store: Store, rule_entities: Mapping[str, set[str]],
     include: Callable[[PendingAlert], bool] | None = None, retry_failed: bool = True, clock: Clock = utc_now,
 ) -> Iterator[Outgoing]:
-    """Every pending alert (and failed one, when retrying) that `include` lets through, one each."""
+    """Every pending alert (and failed one, when retrying) that `include` lets through: one message
+    per (story, channel), naming every rule that alerts on the story (and each rule's reason, a
+    follow-up for a newly named entity included)."""
+    groups: dict[tuple[int, str], list[PendingAlert]] = {}
     for alert in store.pending_alerts(MAX_ATTEMPTS, clock(), retry_failed):
         if include is None or include(alert):
-            yield Outgoing("alert", "alerts", (alert.id,), alert.channel,
-                           lambda alert=alert: build_message(store, alert, rule_entities), alert.rule)
+            target = (alert.story_id or -alert.article_id, alert.channel)
+            groups.setdefault(target, []).append(alert)
+    for alerts in groups.values():
+        yield Outgoing("alert", "alerts", tuple(a.id for a in alerts), alerts[0].channel,
+                       lambda alerts=alerts: build_story_message(store, alerts, rule_entities),
+                       ", ".join(dict.fromkeys(a.rule for a in alerts)))
 
 
 def due_digests(

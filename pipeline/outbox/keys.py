@@ -33,6 +33,11 @@ def alert_key(instance: str, rule: str, channel: str, story_id: int, new_entity:
     return _key(instance, "alert", rule, channel, story_id)
 
 
+def alerts_key(instance: str, alert_ids: Iterable[int]) -> str:
+    """One message for several rules' alerts on one story: keyed by exactly those alerts."""
+    return _key(instance, "alerts", ",".join(map(str, sorted(alert_ids))))
+
+
 def digest_key(instance: str, rule: str, channel: str, alert_ids: Iterable[int]) -> str:
     return _key(instance, "digest", rule, channel, ",".join(map(str, sorted(alert_ids))))
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Mapping
 
 from pipeline.models import AlertMessage, MentionLine, Outlet
-from pipeline.outbox.keys import alert_key
+from pipeline.outbox.keys import alert_key, alerts_key
 from pipeline.store.sqlite import PendingAlert, Store
 
 
@@ -50,4 +51,27 @@ def build_message(store: Store, alert: PendingAlert, rule_entities: Mapping[str,
         timezone=getattr(wanted, "timezone", None),  # a RuleEntities carries its rule's zone
         key=alert_key(store.instance_id(), alert.rule, alert.channel, alert.story_id or alert.article_id,
                       alert.new_entity),
+    )
+
+
+def build_story_message(store: Store, alerts: list[PendingAlert], rule_entities: Mapping[str, set[str]]) -> AlertMessage:
+    """One message for every rule that alerts on one story to one channel in this pass.
+
+    Two rules on one channel used to post the same story twice, neither saying which rule fired;
+    now the message names every rule and each one's reason, with the mentions of all their entities.
+    """
+    messages = [build_message(store, alert, rule_entities) for alert in alerts]
+    if len(messages) == 1:
+        return replace(messages[0], rules=(messages[0].rule,))
+    first = messages[0]
+    mentions = list(dict.fromkeys(m for message in messages for m in message.mentions))
+    rules = tuple(dict.fromkeys(message.rule for message in messages))
+    return replace(
+        first,
+        rule=", ".join(rules),
+        rules=rules,
+        entities=list(dict.fromkeys(e for message in messages for e in message.entities)),
+        mentions=mentions,
+        why=" · ".join(f"{message.rule}: {message.why}" for message in messages),
+        key=alerts_key(store.instance_id(), [alert.id for alert in alerts]),
     )
