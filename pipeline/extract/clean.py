@@ -40,7 +40,7 @@ LINE_RULES: dict[str, tuple[str, ...]] = {
     ),
     "teasers": (
         _english(r"""
-            (also\ read|read\ also|read\ more|more\ from\ this\ section|recommended\ for\ you|
+            (also\ read|read\ also|read\ more|read\ next|more\ from\ this\ section|recommended\ for\ you|
              related\ (stories|articles|news)|most\ (read|popular)|trending\ now|top\ stories|
              you\ may\ also\ like|don('|’)t\ miss)\b.{0,200} |
             (related|see\ more|see\ also|also\ on\ [\w.]+|read\ next|more\ on\ this(\ story)?)\s*:.{0,200}"""),

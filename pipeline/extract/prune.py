@@ -59,8 +59,16 @@ _ALL_TOKENS = PRUNE_TOKENS | BARRIER_TOKENS
 
 
 def _tokens(element: _Element) -> set[str]:
-    """Lower-case words of class and id: ``paywallModal share_bar`` -> paywall, modal, share, bar."""
-    return _split(f"{element.get('class') or ''} {element.get('id') or ''}")
+    """Lower-case words of class and id: ``paywallModal share_bar`` -> paywall, modal, share, bar.
+
+    An id of more than `ID_WORDS` words is a slug of a heading (Sphinx and wiki sections:
+    ``sharing-with-a-single-developer``), not a name of a kind of box: its words do not count.
+    """
+    words = _split(element.get("class") or "")
+    id_words = _split(element.get("id") or "")
+    if len(id_words - {""}) <= ID_WORDS:
+        words |= id_words
+    return words
 
 
 def _split(raw: str) -> set[str]:
@@ -71,6 +79,7 @@ def _split(raw: str) -> set[str]:
 
 
 _DIALOG_ROLES = frozenset({"dialog", "alertdialog"})
+ID_WORDS = 3
 
 
 def _is_dialog(element: _Element) -> bool:
@@ -124,6 +133,8 @@ def marked_elements(tree: _Element) -> Marks:
             if name in ("class", "id"):
                 if node not in known:
                     words = _split(node)
+                    if name == "id" and len(words - {""}) > ID_WORDS:
+                        words = set()
                     known[node] = (not words.isdisjoint(_ALL_TOKENS), not words.isdisjoint(BYLINE_TOKENS))
                 hit, byline = known[node]
             elif name == "role":
@@ -174,7 +185,17 @@ def shows_barrier(tree: _Element, marked: Marked | None = None) -> bool:
     return False
 
 
+# Phrasing elements inside a paragraph are words of its sentence (``<a class="popup">``), never a box.
+_INLINE = frozenset({"a", "span", "em", "strong", "b", "i", "u", "small", "abbr", "cite", "q", "mark",
+                     "sup", "sub", "font", "label", "time"})
+_TEXT_BLOCK = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "td", "dd",
+                         "figcaption"})
+
+
 def _should_prune(element: _Element, tokens: set[str]) -> bool:
+    parent = element.getparent()
+    if element.tag in _INLINE and parent is not None and parent.tag in _TEXT_BLOCK:
+        return False
     if _is_dialog(element) or tokens & PAYWALL_TOKENS:
         return True
     if tokens & ARTICLE_TOKENS:

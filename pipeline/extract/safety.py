@@ -18,7 +18,9 @@ have held body text. The rule:
         line this site repeats in every article (learned boilerplate);
       - at or after the start of a subscription barrier in the second half of the text.
     When the kept text falls short, the blocks it lacks and nothing excuses are put back,
-    in the full extraction's order, between the kept lines they stood between.
+    in the full extraction's order, between the kept lines they stood between; the fast pass
+    then evidently took the wrong box, and what it kept of the excused kind goes (a "Read
+    next" feed kept instead of the body).
 
 The full extraction costs about 1.3 times the fast one, so it runs only when the kept text could
 be short of it: when trafilatura's fast pass kept under half (`SHORT_SHARE`) of the prose that
@@ -70,7 +72,7 @@ def needs_second_opinion(kept: str, prose_left: int) -> bool:
 class Evidence:
     """What may excuse a dropped block: removed and hidden elements' text, line rules, boilerplate."""
 
-    removed_text: str  # whitespace-normalised text of pruned and hidden elements, one per line
+    removed_text: str  # text of pruned, hidden and card elements, whitespace taken out, one a line
     junk: re.Pattern[str]  # the line rules in force
     boilerplate: Container[str]  # the site's learned boilerplate line keys
     barrier_cut: bool
@@ -86,14 +88,15 @@ class Evidence:
     ) -> "Evidence":
         texts = [element.text_content() for element in removed]
         texts += [element.text_content() for xpath in EVIDENCE_XPATHS for element in xpath(page)]
-        removed_text = "\n".join(_normal(text) for text in texts)
+        removed_text = "\n".join(_compact(text) for text in texts)
         return cls(removed_text, junk_rule(families), boilerplate, barrier_cut)
 
     def excuses(self, line: str) -> bool:
-        return (
+        bare = line[2:] if line.startswith("- ") else line  # trafilatura's list-item mark
+        return bool(
             self.junk.match(line)
             or line_key(line) in self.boilerplate
-            or (len(line) > 1 and _normal(line) in self.removed_text)
+            or (len(bare) > 1 and _compact(bare) in self.removed_text)
         )
 
 
@@ -117,6 +120,8 @@ def restore_lost_blocks(kept: str, full: str, evidence: Evidence) -> str:
             lost += len(line)
     if not missing or lost < LOST_SHARE * article:
         return kept
+    # The fast pass took the wrong box: what it kept from a story card or hidden box goes too.
+    kept_lines = [line for line in kept_lines if not evidence.excuses(line)]
     return "\n".join(_merge(kept_lines, full_lines, missing))
 
 
@@ -137,6 +142,12 @@ def _lines(text: str) -> list[str]:
 
 def _normal(text: str) -> str:
     return " ".join(text.split()).casefold()
+
+
+def _compact(text: str) -> str:
+    """Without any whitespace: markup puts none between a link and the next block, while
+    trafilatura's text does."""
+    return "".join(text.split()).casefold()
 
 
 def _triples(text: str) -> Counter[tuple[str, ...]]:
