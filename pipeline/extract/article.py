@@ -103,7 +103,9 @@ def with_safety_net(
     """`text`, or with the blocks trafilatura's full extraction of the unpruned page adds back
     (see `pipeline.extract.safety` for the rule)."""
     page = parse_html(html)
-    evidence = Evidence.gather(removed, page, rules.line_families(), boilerplate, rules.barrier_cut)
+    evidence = Evidence.gather(
+        removed, page, text, rules.line_families(), boilerplate, rules.barrier_cut
+    )
     full = _trafilatura(page, url, fast=False)
     return restore_lost_blocks(text, full, evidence) if full else text
 

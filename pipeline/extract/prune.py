@@ -124,7 +124,7 @@ def marked_elements(tree: _Element) -> Marks:
     """
     boxes: Marked = []
     bylines: list[_Element] = []
-    seen: set[int] = set()
+    seen: set[_Element] = set()
     known: dict[str, tuple[bool, bool]] = {}
     for node in _MARKABLE(tree):
         if isinstance(node, str):
@@ -150,8 +150,8 @@ def marked_elements(tree: _Element) -> Marks:
                 continue
         else:
             element = node
-        if id(element) not in seen:
-            seen.add(id(element))
+        if element not in seen:
+            seen.add(element)
             boxes.append((element, _tokens(element)))
     return Marks(boxes, bylines)
 
@@ -278,24 +278,25 @@ def join_split_body(tree: _Element) -> int:
     a ``comment-body`` never joins an ``article-body``; the ad slots between chunks stay
     outside and are dropped with the rest of the page chrome.
     """
-    groups: dict[tuple[int, str, frozenset[str]], list[_Element]] = {}
+    # keyed by the element itself (hashed by identity, and kept alive, unlike an id())
+    groups: dict[tuple[_Element, str, frozenset[str]], list[_Element]] = {}
     order: list[tuple[_Element, int]] = []  # every text block's container and length, in order
-    seen: set[int] = set()
+    seen: set[_Element] = set()
     for paragraph in tree.iter(*_TEXT_BLOCKS):
         chunk = paragraph.getparent()
         if chunk is None:
             continue
         order.append((chunk, len((paragraph.text_content() or "").strip())))
-        if paragraph.tag != "p" or id(chunk) in seen:
+        if paragraph.tag != "p" or chunk in seen:
             continue
-        seen.add(id(chunk))
+        seen.add(chunk)
         parent = chunk.getparent()
         stem = frozenset(_class_tokens(chunk) & BODY_TOKENS)
         if parent is None or not stem:
             continue
         # siblings, or cousins each wrapped in its own layout box (grid, row)
         grandparent = parent.getparent()
-        key = id(grandparent if grandparent is not None else parent)
+        key = grandparent if grandparent is not None else parent
         groups.setdefault((key, chunk.tag, stem), []).append(chunk)
     joined = 0
     for chunks in groups.values():
@@ -323,20 +324,20 @@ def _runs_without_prose_between(
     """
     if len(chunks) < 2:
         return []
-    members = {id(chunk) for chunk in chunks}
+    members = set(chunks)
     runs: list[list[_Element]] = []
     current: list[_Element] = []
-    last: int | None = None
+    last: _Element | None = None
     blocked = False
     for container, length in order:
-        if id(container) in members:
-            if last != id(container):
+        if container in members:
+            if last is not container:
                 if current and (blocked or container in current):
                     runs.append(current)
                     current = []
                 if container not in current:
                     current.append(container)
-                last, blocked = id(container), False
+                last, blocked = container, False
         elif current and length >= _BETWEEN_PROSE:
             blocked = True
     runs.append(current)

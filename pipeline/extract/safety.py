@@ -19,8 +19,8 @@ have held body text. The rule:
       - at or after the start of a subscription barrier in the second half of the text.
     When the kept text falls short, the blocks it lacks and nothing excuses are put back,
     in the full extraction's order, between the kept lines they stood between; the fast pass
-    then evidently took the wrong box, and what it kept of the excused kind goes (a "Read
-    next" feed kept instead of the body).
+    then evidently took the wrong box, and what it kept of a story card goes (a "Read next"
+    feed kept instead of the body).
 
 The full extraction costs about 1.3 times the fast one, so it runs only when the kept text could
 be short of it: when trafilatura's fast pass kept under half (`SHORT_SHARE`) of the prose that
@@ -45,6 +45,7 @@ from pipeline.extract.clean import cut_barrier_tail, junk_rule, line_key
 
 SHORT_SHARE = 0.5  # ask for the full extraction when the fast pass kept under this share of the prose
 LOST_SHARE = 0.2  # "much less": the kept text lacks this share of the full extraction's article text
+CARD_SHARE = 0.5  # a story card with this share of the page's text is the article, not evidence
 COVERED = 0.5  # a block counts as kept when this share of its word triples is in the kept text
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -60,7 +61,7 @@ _CARDS = XPath(
     ".//article//article | "
     ".//li[count(../li) >= 3][.//a][.//p or .//h2 or .//h3 or .//h4]"
 )
-EVIDENCE_XPATHS = (_HIDDEN, _CARDS, *OVERALL_DISCARD_XPATH)
+
 
 
 def needs_second_opinion(kept: str, prose_left: int) -> bool:
@@ -70,9 +71,11 @@ def needs_second_opinion(kept: str, prose_left: int) -> bool:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What may excuse a dropped block: removed and hidden elements' text, line rules, boilerplate."""
+    """What may excuse a dropped block: the text of boxes that are not article (pruned,
+    hidden, discarded, story cards), the line rules and the site's learned boilerplate."""
 
-    removed_text: str  # text of pruned, hidden and card elements, whitespace taken out, one a line
+    box_text: str  # the boxes' text, whitespace taken out, one box a line
+    card_text: str  # the story cards' part of it
     junk: re.Pattern[str]  # the line rules in force
     boilerplate: Container[str]  # the site's learned boilerplate line keys
     barrier_cut: bool
@@ -82,22 +85,42 @@ class Evidence:
         cls,
         removed: Iterable[_Element],
         page: _Element,
+        kept: str,
         families: frozenset[str],
         boilerplate: Container[str],
         barrier_cut: bool,
     ) -> "Evidence":
-        texts = [element.text_content() for element in removed]
-        texts += [element.text_content() for xpath in EVIDENCE_XPATHS for element in xpath(page)]
-        removed_text = "\n".join(_compact(text) for text in texts)
-        return cls(removed_text, junk_rule(families), boilerplate, barrier_cut)
+        """Evidence from the boxes pruning `removed` and from `page`, the unpruned page, for a
+        fast pass that kept `kept`.
 
-    def excuses(self, line: str) -> bool:
-        bare = line[2:] if line.startswith("- ") else line  # trafilatura's list-item mark
-        return bool(
-            self.junk.match(line)
-            or line_key(line) in self.boilerplate
-            or (len(bare) > 1 and _compact(bare) in self.removed_text)
-        )
+        A hidden or discarded box that encloses a block the fast pass kept wraps the article
+        (a hidden-until-loaded <div>, an ``ad-portal`` around the whole page): it is evidence
+        of nothing. A story card holding half the page is the article itself.
+        """
+        shown = [element for xpath in (_HIDDEN, *OVERALL_DISCARD_XPATH) for element in xpath(page)]
+        wrappers = _enclosing(shown, _kept_blocks(page, kept, shown))
+        boxes = [_compact(element.text_content()) for element in removed]
+        boxes += [_compact(element.text_content()) for element in shown if element not in wrappers]
+        limit = CARD_SHARE * len(_compact(page.text_content()))
+        cards = [text for text in (_compact(card.text_content()) for card in _CARDS(page)) if len(text) < limit]
+        return cls("\n".join(boxes + cards), "\n".join(cards), junk_rule(families), boilerplate, barrier_cut)
+
+    def says_not_article(self, line: str) -> bool:
+        """The line's own words or the site's boilerplate say it is not article text."""
+        return bool(self.junk.match(line)) or line_key(line) in self.boilerplate
+
+    def in_boxes(self, line: str, used: Counter[str]) -> bool:
+        """Another copy of the line stands in an excusing box (each copy excuses one line, so
+        a paragraph repeated in a hidden box excuses only its hidden repeat)."""
+        key = _compact(_unmarked(line))
+        if len(key) < 2 or self.box_text.count(key) <= used[key]:
+            return False
+        used[key] += 1
+        return True
+
+    def in_card(self, line: str) -> bool:
+        key = _compact(_unmarked(line))
+        return len(key) > 1 and key in self.card_text
 
 
 def restore_lost_blocks(kept: str, full: str, evidence: Evidence) -> str:
@@ -106,22 +129,25 @@ def restore_lost_blocks(kept: str, full: str, evidence: Evidence) -> str:
     full_lines = _lines(full)
     barrier_free = len(cut_barrier_tail(full_lines)) if evidence.barrier_cut else len(full_lines)
     unmatched = _triples(kept)  # each kept triple vouches for one block: repeats count
+    used: Counter[str] = Counter()
     article = lost = 0
     missing: set[int] = set()
     for index, line in enumerate(full_lines):
-        if index >= barrier_free or evidence.excuses(line):
+        if index >= barrier_free or evidence.says_not_article(line):
             continue
-        article += len(line)
         mine = _triples(line)
         found = mine & unmatched
         unmatched -= found
-        if sum(found.values()) < COVERED * sum(mine.values()):
+        if sum(found.values()) >= COVERED * sum(mine.values()):
+            article += len(line)
+        elif not evidence.in_boxes(line, used):
+            article += len(line)
             missing.add(index)
             lost += len(line)
     if not missing or lost < LOST_SHARE * article:
         return kept
-    # The fast pass took the wrong box: what it kept from a story card or hidden box goes too.
-    kept_lines = [line for line in kept_lines if not evidence.excuses(line)]
+    # The fast pass took the wrong box: what it kept of a story card goes too.
+    kept_lines = [line for line in kept_lines if not evidence.in_card(line)]
     return "\n".join(_merge(kept_lines, full_lines, missing))
 
 
@@ -134,6 +160,42 @@ def _merge(kept: list[str], full: list[str], missing: set[int]) -> list[str]:
         if tag in ("insert", "replace"):
             merged.extend(full[j] for j in range(j1, j2) if j in missing)
     return merged
+
+
+_BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "td", "dd")
+
+
+def _kept_blocks(page: _Element, kept: str, boxes: list[_Element]) -> list[_Element]:
+    """The page's text blocks whose text is a line the fast pass kept; of several copies, one
+    outside every box (a visible paragraph, rather than its hidden duplicate)."""
+    by_text: dict[str, list[_Element]] = {}
+    for block in page.iter(*_BLOCKS):
+        by_text.setdefault(_compact(block.text_content()), []).append(block)
+    inside = {node for box in boxes for node in box.iter()}  # elements, not ids: kept alive
+    found = []
+    for line in _lines(kept):
+        copies = by_text.get(_compact(_unmarked(line)), [])
+        if copies:
+            found.append(next((c for c in copies if c not in inside), copies[0]))
+    return found
+
+
+def _enclosing(boxes: list[_Element], blocks: list[_Element]) -> set[_Element]:
+    """The boxes that hold one of the blocks."""
+    candidates = set(boxes)
+    holding: set[_Element] = set()
+    for block in blocks:
+        node = block
+        while node is not None:
+            if node in candidates:
+                holding.add(node)
+            node = node.getparent()
+    return holding
+
+
+def _unmarked(line: str) -> str:
+    """Without trafilatura's list-item mark."""
+    return line[2:] if line.startswith("- ") else line
 
 
 def _lines(text: str) -> list[str]:
