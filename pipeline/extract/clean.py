@@ -58,6 +58,11 @@ LINE_RULES: dict[str, tuple[str, ...]] = {
             our\ (standards|editorial\ (standards|principles|guidelines))\s*:.{0,120} |
             .{0,40}\btrust\ principles\.?"""),
     ),
+    "tags": (
+        _english(r"""
+            (tags?|tagged(\ with|\ as)?|topics?|filed\ under|categories|keywords|related\ topics)\s*[:：]?.{0,0} |
+            (tags?|tagged(\ with|\ as)?|filed\ under|keywords)\s*[:：].{0,300}"""),
+    ),
     "consent": (
         _english(r"""(we\ use\ cookies|this\ (site|website)\ uses\ cookies|accept\ (all\ )?cookies).*"""),
     ),

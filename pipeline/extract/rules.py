@@ -29,6 +29,7 @@ class Rules:
     lines_credits: bool = True
     lines_contact: bool = True
     lines_newsletter: bool = True
+    lines_tags: bool = True
     lines_chinese: bool = True
 
     def line_families(self) -> frozenset[str]:
