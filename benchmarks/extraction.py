@@ -199,7 +199,7 @@ def selection(scores: Scores, corpus: str, half: str | None) -> list[tuple[str, 
 
 
 def print_table(scores: Scores, corpora: list[str]) -> None:
-    header = f"{'corpus / half':<34}{'extractor':<34}{'P':>7}{'R':>7}{'F1':>7}{'ms med':>8}{'ms p95':>8}{'lost':>6}"
+    header = f"{'corpus / half':<42}{'extractor':<34}{'P':>7}{'R':>7}{'F1':>7}{'ms med':>8}{'ms p95':>8}{'lost':>6}"
     print(header)
     print("-" * len(header))
     for corpus in corpora:
@@ -209,7 +209,7 @@ def print_table(scores: Scores, corpora: list[str]) -> None:
             for name in scores:
                 s = summarise({key: scores[name][key] for key in keys})
                 lost = str(len(lost_articles(scores, keys))) if name == NEWSWATCH else ""
-                print(f"{label:<34}{name:<34}{s.precision:>7.3f}{s.recall:>7.3f}{s.f1:>7.3f}"
+                print(f"{label:<42}{name:<34}{s.precision:>7.3f}{s.recall:>7.3f}{s.f1:>7.3f}"
                       f"{s.ms_median:>8.1f}{s.ms_p95:>8.1f}{lost:>6}")
                 label = ""
         print()
