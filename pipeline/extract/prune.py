@@ -14,7 +14,9 @@ by itself and every wrong cut loses article text:
 from __future__ import annotations
 
 import re
-from lxml.etree import _Element
+from dataclasses import dataclass
+
+from lxml.etree import XPath, _Element
 
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
 _CAMEL_CASE = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -57,18 +59,33 @@ _ALL_TOKENS = PRUNE_TOKENS | BARRIER_TOKENS
 
 
 def _tokens(element: _Element) -> set[str]:
-    """Lower-case words of class and id: ``paywallModal share_bar`` -> paywall, modal, share, bar."""
-    raw = f"{element.get('class') or ''} {element.get('id') or ''}"
+    """Lower-case words of class and id: ``paywallModal share_bar`` -> paywall, modal, share, bar.
+
+    An id of more than `ID_WORDS` words is a slug of a heading (Sphinx and wiki sections:
+    ``sharing-with-a-single-developer``), not a name of a kind of box: its words do not count.
+    """
+    words = _split(element.get("class") or "")
+    id_words = _split(element.get("id") or "")
+    if len(id_words - {""}) <= ID_WORDS:
+        words |= id_words
+    return words
+
+
+def _split(raw: str) -> set[str]:
     lower = raw.lower()
     if lower != raw:
         lower = _CAMEL_CASE.sub(" ", raw).lower()
     return set(_SEPARATORS.split(lower))
 
 
+_DIALOG_ROLES = frozenset({"dialog", "alertdialog"})
+ID_WORDS = 3
+
+
 def _is_dialog(element: _Element) -> bool:
     return (
         element.tag == "dialog"
-        or (element.get("role") or "").lower() in ("dialog", "alertdialog")
+        or (element.get("role") or "").lower() in _DIALOG_ROLES
         or (element.get("aria-modal") or "").lower() == "true"
     )
 
@@ -76,18 +93,67 @@ def _is_dialog(element: _Element) -> bool:
 Marked = list[tuple[_Element, set[str]]]
 
 
-def marked_elements(tree: _Element) -> Marked:
-    """Dialogs and elements with a barrier/widget token in class or id, in document order.
+# Class/id words of a byline: the author's name, set apart from the article (never pruned).
+BYLINE_TOKENS = frozenset(
+    {"author", "authors", "byline", "bylines", "byl", "writer", "journalist", "reporter",
+     "zuozhe", "bianji", "xiaobian"}
+)
+# Attribute values, not elements: lxml builds a Python object per result, and strings are cheap
+# where most elements are not marked. Results come in document order.
+_MARKABLE = XPath(
+    ".//@class | .//@id | .//@role | .//@aria-modal | .//dialog | "
+    ".//@rel[. = 'author'] | .//@itemprop[contains(., 'author')]"
+)
 
-    One walk serves both `shows_barrier` and `prune_page`; it visits only elements that have a
-    class, id or dialog role, which keeps it well under a millisecond on a news page.
+
+@dataclass(frozen=True)
+class Marks:
+    """What the class/id walk found: barrier and widget boxes and dialogs (`boxes`, for
+    `shows_barrier`, `prune_page` and the safety net) and byline candidates, in document order."""
+
+    boxes: Marked
+    bylines: list[_Element]
+
+
+def marked_elements(tree: _Element) -> Marks:
+    """One walk over the class, id and role values of the page.
+
+    A page repeats a few class names over hundreds of elements, so each distinct class/id
+    value is read into words once (in a dict local to this call), and only marked elements are
+    looked at further: the walk costs about a millisecond on a news page.
     """
-    marked = []
-    for element in tree.xpath(".//*[@class or @id or @role or @aria-modal] | .//dialog"):
-        tokens = _tokens(element)
-        if not tokens.isdisjoint(_ALL_TOKENS) or _is_dialog(element):
-            marked.append((element, tokens))
-    return marked
+    boxes: Marked = []
+    bylines: list[_Element] = []
+    seen: set[_Element] = set()
+    known: dict[str, tuple[bool, bool]] = {}
+    for node in _MARKABLE(tree):
+        if isinstance(node, str):
+            name = node.attrname
+            byline = False
+            if name in ("class", "id"):
+                if node not in known:
+                    words = _split(node)
+                    if name == "id" and len(words - {""}) > ID_WORDS:
+                        words = set()
+                    known[node] = (not words.isdisjoint(_ALL_TOKENS), not words.isdisjoint(BYLINE_TOKENS))
+                hit, byline = known[node]
+            elif name == "role":
+                hit = node.lower() in _DIALOG_ROLES
+            elif name == "aria-modal":
+                hit = node.lower() == "true"
+            else:  # rel=author, itemprop=author
+                hit, byline = False, True
+            element = node.getparent()
+            if byline and (not bylines or bylines[-1] is not element):
+                bylines.append(element)
+            if not hit:
+                continue
+        else:
+            element = node
+        if element not in seen:
+            seen.add(element)
+            boxes.append((element, _tokens(element)))
+    return Marks(boxes, bylines)
 
 
 def _paragraph_text(element: _Element) -> int:
@@ -109,7 +175,7 @@ def _visible_text(element: _Element) -> int:
 
 def shows_barrier(tree: _Element, marked: Marked | None = None) -> bool:
     """A paywall or registration barrier is on the page (markup or its telltale wording)."""
-    for element, tokens in marked if marked is not None else marked_elements(tree):
+    for element, tokens in marked if marked is not None else marked_elements(tree).boxes:
         if tokens & PAYWALL_TOKENS:
             return True
         if (tokens & BARRIER_TOKENS or _is_dialog(element)) and BARRIER_PHRASES.search(
@@ -119,7 +185,17 @@ def shows_barrier(tree: _Element, marked: Marked | None = None) -> bool:
     return False
 
 
+# Phrasing elements inside a paragraph are words of its sentence (``<a class="popup">``), never a box.
+_INLINE = frozenset({"a", "span", "em", "strong", "b", "i", "u", "small", "abbr", "cite", "q", "mark",
+                     "sup", "sub", "font", "label", "time"})
+_TEXT_BLOCK = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "td", "dd",
+                         "figcaption"})
+
+
 def _should_prune(element: _Element, tokens: set[str]) -> bool:
+    parent = element.getparent()
+    if element.tag in _INLINE and parent is not None and parent.tag in _TEXT_BLOCK:
+        return False
     if _is_dialog(element) or tokens & PAYWALL_TOKENS:
         return True
     if tokens & ARTICLE_TOKENS:
@@ -127,28 +203,53 @@ def _should_prune(element: _Element, tokens: set[str]) -> bool:
     return bool(tokens & PRUNE_TOKENS)
 
 
-def prune_page(tree: _Element, marked: Marked | None = None) -> int:
-    """Remove barriers and widgets in place; return how many elements were removed.
+@dataclass(frozen=True)
+class Pruning:
+    """What `prune_page` removed (detached, text intact: the safety net's evidence) and how
+    much prose it left: paragraph text, or all visible text where the page has little of it."""
 
-    `marked` is `marked_elements(tree)` when the caller already has it.
+    removed: list[_Element]
+    prose_left: int
+
+
+def prune_page(tree: _Element, marked: Marked | None = None) -> Pruning:
+    """Remove barriers and widgets in place.
+
+    `marked` is `marked_elements(tree).boxes` when the caller already has it.
     """
-    body = tree.find(".//body")
-    root = body if body is not None else tree
+    root = _body(tree)
     measure = _paragraph_text
     total = measure(root)
     if total < FEW_PARAGRAPHS:
         measure, total = _visible_text, _visible_text(root)
     limit = max(total, 1) * ARTICLE_SHARE
     doomed: list[_Element] = []
-    for element, tokens in marked if marked is not None else marked_elements(tree):
+    removed_prose = 0
+    for element, tokens in marked if marked is not None else marked_elements(tree).boxes:
         if element is root or (doomed and _is_inside(element, doomed[-1])):
             continue
-        if _should_prune(element, tokens) and measure(element) < limit:
-            doomed.append(element)
+        if _should_prune(element, tokens):
+            prose = measure(element)
+            if prose < limit:
+                doomed.append(element)
+                removed_prose += prose
     for element in doomed:
         if element.getparent() is not None:
             element.drop_tree()
-    return len(doomed)
+    return Pruning(doomed, total - removed_prose)
+
+
+def _body(tree: _Element) -> _Element:
+    body = tree.find(".//body")
+    return body if body is not None else tree
+
+
+def prose_chars(tree: _Element) -> int:
+    """How much article-like text the page holds: its paragraph text, or all visible text
+    where the page sets its text outside paragraphs."""
+    root = _body(tree)
+    total = _paragraph_text(root)
+    return total if total >= FEW_PARAGRAPHS else _visible_text(root)
 
 
 def _is_inside(element: _Element, container: _Element) -> bool:
@@ -168,30 +269,87 @@ _CHUNK_TEXT = 200  # characters of <p> text that make a container a chunk of the
 def join_split_body(tree: _Element) -> int:
     """Join an article body that the page splits into sibling containers; return chunks joined.
 
-    Some sites cut the body into several ``<div class="article__body">`` siblings (or cousins,
-    each in its own layout box) with ad slots between them. trafilatura keeps the first container its body rules match and loses the rest
-    of the article, so the paragraphs of the later chunks move into the first one (the ad slots
-    between chunks stay outside and are dropped with the rest of the page chrome).
+    Some sites cut the body into several containers (siblings, or cousins each in its own
+    layout box) with ad slots between them, and the later chunks often carry a variant of the
+    first one's class: ``article-body`` then ``article-body--locked`` or ``article-body-2``.
+    trafilatura keeps the first container its body rules match and loses the rest of the
+    article, so the paragraphs of the later chunks move into the first one. Chunks are grouped
+    by tag and by the body words of their class (``article``, ``body``), so variants join while
+    a ``comment-body`` never joins an ``article-body``; the ad slots between chunks stay
+    outside and are dropped with the rest of the page chrome.
     """
-    groups: dict[tuple[int, str, str], list[_Element]] = {}
-    seen: set[int] = set()
-    for paragraph in tree.iter("p"):
+    # keyed by the element itself (hashed by identity, and kept alive, unlike an id())
+    groups: dict[tuple[_Element, str, frozenset[str]], list[_Element]] = {}
+    order: list[tuple[_Element, int]] = []  # every text block's container and length, in order
+    seen: set[_Element] = set()
+    for paragraph in tree.iter(*_TEXT_BLOCKS):
         chunk = paragraph.getparent()
-        if chunk is None or id(chunk) in seen:
+        if chunk is None:
             continue
-        seen.add(id(chunk))
-        parent, cls = chunk.getparent(), chunk.get("class")
-        if parent is None or not cls or BODY_TOKENS.isdisjoint(_tokens(chunk)):
+        order.append((chunk, len((paragraph.text_content() or "").strip())))
+        if paragraph.tag != "p" or chunk in seen:
+            continue
+        seen.add(chunk)
+        parent = chunk.getparent()
+        stem = frozenset(_class_tokens(chunk) & BODY_TOKENS)
+        if parent is None or not stem:
             continue
         # siblings, or cousins each wrapped in its own layout box (grid, row)
         grandparent = parent.getparent()
-        key = id(grandparent if grandparent is not None else parent)
-        groups.setdefault((key, chunk.tag, cls), []).append(chunk)
+        key = grandparent if grandparent is not None else parent
+        groups.setdefault((key, chunk.tag, stem), []).append(chunk)
     joined = 0
     for chunks in groups.values():
         chunks = [chunk for chunk in chunks if _paragraph_text(chunk) >= _CHUNK_TEXT]
-        for chunk in chunks[1:]:
-            chunks[0].extend(list(chunk))
-            chunk.getparent().remove(chunk)
-            joined += 1
+        for run in _runs_without_prose_between(chunks, order):
+            for chunk in run[1:]:
+                run[0].extend(list(chunk))
+                chunk.getparent().remove(chunk)
+                joined += 1
     return joined
+
+
+_TEXT_BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "ul", "ol", "table")
+_BETWEEN_PROSE = 20  # a text block this long between two chunks is text of its own: keep the order
+
+
+def _runs_without_prose_between(
+    chunks: list[_Element], order: list[tuple[_Element, int]]
+) -> list[list[_Element]]:
+    """The chunks in runs that no other paragraph of prose separates, so a join keeps the order.
+
+    Moving a later chunk up into the first is only safe when what stood between them was chrome
+    (ad slots already pruned, empty layout boxes); a heading or paragraph in between would end
+    up after the joined text, or be lost with the rest of the layout.
+    """
+    if len(chunks) < 2:
+        return []
+    members = set(chunks)
+    runs: list[list[_Element]] = []
+    current: list[_Element] = []
+    last: _Element | None = None
+    blocked = False
+    for container, length in order:
+        if container in members:
+            if last is not container:
+                if current and (blocked or container in current):
+                    runs.append(current)
+                    current = []
+                if container not in current:
+                    current.append(container)
+                last, blocked = container, False
+        elif current and length >= _BETWEEN_PROSE:
+            blocked = True
+    runs.append(current)
+    return [run for run in runs if len(run) > 1]
+
+
+def _class_tokens(element: _Element) -> set[str]:
+    """Lower-case words of the class attribute alone (an id names one element, not a kind)."""
+    raw = element.get("class") or ""
+    if not raw:
+        return set()
+    lower = raw.lower()
+    if lower != raw:
+        lower = _CAMEL_CASE.sub(" ", raw).lower()
+    return set(_SEPARATORS.split(lower))

@@ -8,6 +8,7 @@ stores the result (`pipeline.ingest.commit`) stays on one thread.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Container
 
@@ -53,14 +54,30 @@ def seen_keys(page: FetchedPage) -> list[str]:
 
 
 def to_article(page: FetchedPage, extracted: Article) -> Article:
-    """The extracted article with its storage key and source; the listing fills what the page lacks."""
+    """The extracted article with its storage key and source; the listing fills what the page lacks.
+
+    The page's own author (schema.org, `<meta name="author">`, byline) wins over the listing's:
+    a feed entry often names the desk or the feed's owner rather than the writer.
+    """
     return replace(
         extracted,
         url=article_url(page.url, extracted.canonical_link),
         source=page.source,
         title=extracted.title or (page.entry_title or ""),
+        author=extracted.author or listing_author(page.entry_author),
         published=page.entry_published or extracted.published,
     )
+
+
+# RSS 2.0's <author> is an e-mail address, by custom followed by the name: "desk@x.org (Mia Chen)".
+_EMAIL_THEN_NAME = re.compile(r"^\S+@\S+\s*\((?P<name>[^()]+)\)$")
+
+
+def listing_author(author: str | None) -> str | None:
+    """The listing entry's author as a name: "desk@example.org (Mia Chen)" -> "Mia Chen"."""
+    author = " ".join((author or "").split())
+    named = _EMAIL_THEN_NAME.match(author)
+    return (named["name"].strip() if named else author) or None
 
 
 @dataclass
