@@ -20,7 +20,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from alerts.render import subject, text
 from alerts.settings import ChannelSettings
-from pipeline.models import DeliveryError, Message
+from pipeline.models import DeliveryError, Message, PermanentDeliveryError
 
 _HTTP_STATUS = re.compile(r"error=(\d{3})")
 TRANSIENT_STATUSES = {408, 425, 429}
@@ -113,4 +113,5 @@ class AppriseChannel:
             permanent_all = False
         advice = ("permanent: check the URL and its token, retrying will not help" if permanent_all
                   else "transient: it is retried later")
-        raise DeliveryError(f"Apprise: {'; '.join(problems)} ({advice})")
+        error = PermanentDeliveryError if permanent_all else DeliveryError
+        raise error(f"Apprise: {'; '.join(problems)} ({advice})")

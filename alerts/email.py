@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -13,7 +14,7 @@ from pydantic import BeforeValidator, Field
 from alerts.render import html, subject, text
 from alerts.settings import ChannelSettings
 from pipeline.config.values import EmailAddress, one_or_many
-from pipeline.models import DeliveryError, Message
+from pipeline.models import DeliveryError, Message, PermanentDeliveryError
 
 
 class EmailSettings(ChannelSettings):
@@ -71,6 +72,20 @@ def build_email(config: EmailSettings, message: Message) -> EmailMessage:
     return email
 
 
+def smtp_error(where: str, exc: BaseException) -> DeliveryError:
+    """A 5xx reply (550 no such mailbox, 554 rejected) is permanent; a timeout pauses the server for
+    the pass (a hung server would otherwise cost its timeout once per message); the rest is retried."""
+    text = f"{where}: {type(exc).__name__}: {exc}"
+    codes = [getattr(exc, "smtp_code", None)]
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+    if codes and all(isinstance(c, int) and 500 <= c < 600 for c in codes):
+        return PermanentDeliveryError(f"{text} (permanent: the server refused it)")
+    # smtplib reports a timeout while reading a reply as SMTPServerDisconnected("…: timed out")
+    timed_out = isinstance(exc, (TimeoutError, socket.timeout)) or "timed out" in str(exc)
+    return DeliveryError(text, pause=timed_out)
+
+
 class EmailChannel:
     def __init__(self, name: str, config: EmailSettings, connect: SmtpFactory = connect_smtp):
         self.name = name
@@ -83,12 +98,12 @@ class EmailChannel:
             client = self.connect(self.config)
             try:
                 client.send_message(email)
-            finally:
-                try:
-                    client.quit()
-                except smtplib.SMTPException:
-                    pass
+            except BaseException:
+                client.close()  # not QUIT: a server that stopped answering would be waited for again
+                raise
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()
         except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(
-                f"SMTP {self.config.smtp_host}:{self.config.smtp_port}: {type(exc).__name__}: {exc}"
-            ) from None
+            raise smtp_error(f"SMTP {self.config.smtp_host}:{self.config.smtp_port}", exc) from None

@@ -97,7 +97,22 @@ class RuleEntities(frozenset):
 
 
 class DeliveryError(Exception):
-    """A channel could not deliver; the message is recorded on the row and retried later."""
+    """A channel could not deliver; the message is recorded on the row and retried later.
+
+    `pause` is true when the channel itself is in trouble (it timed out, it rate-limits us): the
+    rest of this pass's messages to it wait, instead of each waiting out the same timeout.
+    `retry_after` (seconds) is how long the channel asked us to wait (HTTP Retry-After).
+    """
+
+    def __init__(self, message: str, *, pause: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.pause = pause or retry_after is not None
+        self.retry_after = retry_after
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Retrying cannot help (a webhook that no longer exists, an archived channel, a refused
+    mailbox): the row is marked failed at once and the admin channel is told."""
 
 
 @dataclass(frozen=True)
@@ -168,7 +183,8 @@ class Notice:
 
     @property
     def headline(self) -> str:
-        label = {"down": "source down", "recovered": "source recovered", "silent": "source silent"}
+        label = {"down": "source down", "recovered": "source recovered", "silent": "source silent",
+                 "channel": "channel refuses messages"}
         return f"{label.get(self.kind, self.kind)}: {self.source}"
 
 

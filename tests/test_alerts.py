@@ -8,7 +8,7 @@ from alerts.email import EmailChannel
 from alerts.slack import SlackChannel
 from alerts.email import EmailSettings
 from alerts.slack import SlackSettings
-from pipeline.models import AlertMessage, DeliveryError, MentionLine
+from pipeline.models import AlertMessage, DeliveryError, MentionLine, PermanentDeliveryError
 
 MESSAGE = AlertMessage(
     rule="ngo-team",
@@ -73,12 +73,21 @@ def test_slack_escapes_control_characters(webhook):
     assert "*HIKVISION*" in post["blocks"][2]["text"]["text"]
 
 
-def test_slack_honours_429_retry_after(webhook):
-    webhook.responses = [(429, {"Retry-After": "1"})]
+def test_slack_429_is_not_retried_inside_the_send_but_says_how_long_to_wait(webhook):
+    webhook.responses = [(429, {"Retry-After": "7"})]
     started = time.monotonic()
-    slack_channel(webhook).send(MESSAGE)
-    assert webhook.attempts == 2 and len(webhook.posts) == 1
-    assert time.monotonic() - started >= 0.9
+    with pytest.raises(DeliveryError) as caught:
+        slack_channel(webhook).send(MESSAGE)
+    assert webhook.attempts == 1 and time.monotonic() - started < 5
+    assert caught.value.retry_after == 7 and caught.value.pause
+
+
+@pytest.mark.parametrize(("status", "body"), [(404, "no_service"), (410, "channel_is_archived"),
+                                              (400, "invalid_payload")])
+def test_slack_4xx_is_permanent(webhook, status, body):
+    webhook.responses = [(status, {})]
+    with pytest.raises(PermanentDeliveryError, match=f"HTTP {status}"):
+        slack_channel(webhook).send(MESSAGE)
 
 
 def test_slack_error_status_is_a_delivery_error(webhook):

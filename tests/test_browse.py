@@ -407,7 +407,7 @@ def test_internal_tables_are_hidden(served):
     base, _ = served
     tables = {t["name"]: t["hidden"] for t in get_json(f"{base}/news.json")["tables"]}
     shown = {name for name, hidden in tables.items() if not hidden}
-    assert shown == {"alerts", "articles", "mentions", "notices", "sources", "stories"}
+    assert shown == {"alerts", "articles", "mentions", "notices", "sources", "stories", "channel_holds"}
     database_page = urllib.request.urlopen(f"{base}/news", timeout=10).read().decode()
     assert "select * from _sqlite_migrations" not in database_page
     assert '<a href="/news/seen">' not in database_page

@@ -130,6 +130,12 @@ def tables() -> dict[str, Any]:
                 "new_entity": "A follow-up because an update named this entity for the first time ('' otherwise)",
             },
         },
+        "channel_holds": {
+            "title": "Channels waiting",
+            "description": "Channels that asked newswatch to wait (HTTP 429 Retry-After): no message goes to one before `until`.",
+            "columns": {"until": "No message to this channel before this time (UTC)",
+                        "reason": "What the channel answered", "since": "When it asked"},
+        },
         "sources": {
             "title": "Sources",
             "description": "Per-source fetch state and health (failures, backoff, last new article).",

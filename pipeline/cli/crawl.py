@@ -16,6 +16,7 @@ from pipeline.cli.common import (
     require_sources, source_option,
 )
 from pipeline.config import Config
+from pipeline.outbox.deliver import DeliveryReport, Failed
 from pipeline.service.crawl import CrawlError, CrawlInterrupted, PassResult, crawl_and_deliver
 from pipeline.service.lock import CRAWL, RUN, CrawlLock, LockHeld
 from pipeline.service.signals import StopSignals
@@ -50,8 +51,19 @@ def print_pass(result: PassResult) -> None:
     click.echo(f"alerts: {sent} sent, {failed} failed"
                + (f" ({resent} sent again after a pass died sending them, with the same key)" if resent else ""))
     for failure in result.delivery.failed:
-        click.echo(f"  alert {failure.outgoing.ids[0]} to {failure.outgoing.channel} failed (will retry): "
+        click.echo(f"  {failure.outgoing.label} to {failure.outgoing.channel} failed ({retry_word(failure)}): "
                    f"{failure.error}", err=True)
+    echo_waiting(result.delivery)
+
+
+def retry_word(failure: Failed) -> str:
+    return "permanent, not retried" if failure.permanent else "will retry"
+
+
+def echo_waiting(delivery: DeliveryReport) -> None:
+    """Channels paused in this pass: their messages stay pending, untried."""
+    for channel, why in delivery.waiting.items():
+        click.echo(f"  {channel}: its other messages wait: {why}", err=True)
 
 
 def echo_upkeep(result: UpkeepReport) -> None:
@@ -61,8 +73,9 @@ def echo_upkeep(result: UpkeepReport) -> None:
     for sent in result.digests.sent:
         click.echo(f"digest {sent.outgoing.rule} to {sent.outgoing.channel}: {sent.outgoing.count} article(s)")
     for failure in result.digests.failed:
-        click.echo(f"  digest {failure.outgoing.rule} to {failure.outgoing.channel} failed (will retry): "
+        click.echo(f"  digest {failure.outgoing.rule} to {failure.outgoing.channel} failed ({retry_word(failure)}): "
                    f"{failure.error}", err=True)
+    echo_waiting(result.digests)
 
 
 def take_database(config: Config) -> CrawlLock:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable, Iterator, Mapping
 
 from pipeline.config import Config
-from pipeline.models import Channel, DeliveryError, DigestMessage, Message
+from pipeline.models import Channel, DeliveryError, DigestMessage, Message, Notice, PermanentDeliveryError
 from pipeline.outbox.digests import digest_rules, due_groups, group_messages
 from pipeline.outbox.keys import digest_key, notice_key
 from pipeline.outbox.messages import build_message, build_story_message
@@ -81,6 +81,9 @@ class Sent:
 class Failed:
     outgoing: Outgoing
     error: str
+    permanent: bool = False  # marked failed for good: retrying cannot help
+    pause: bool = False  # the channel is in trouble: the rest of this pass waits for it
+    retry_after: float | None = None
 
 
 @dataclass
@@ -89,12 +92,16 @@ class DeliveryReport:
     failed: list[Failed] = field(default_factory=list)
     logged: int = 0  # notices with no admin channel to go to
     skipped: int = 0  # items another pass had claimed
+    waiting: dict[str, str] = field(default_factory=dict)  # channel -> why its messages wait
+    held_back: int = 0  # messages not tried because their channel waits
 
     def extend(self, other: "DeliveryReport") -> "DeliveryReport":
         self.sent += other.sent
         self.failed += other.failed
         self.logged += other.logged
         self.skipped += other.skipped
+        self.waiting.update(other.waiting)
+        self.held_back += other.held_back
         return self
 
     def of_kind(self, kind: str) -> "DeliveryReport":
@@ -110,13 +117,24 @@ def deliver(
     store: Store, channels: Mapping[str, Channel], outgoing: Iterable[Outgoing], stop: Callable[[], bool] = never,
     clock: Clock = utc_now,
 ) -> DeliveryReport:
-    """Claim, send and mark each item; `stop` ends the loop between two messages."""
+    """Claim, send and mark each item; `stop` ends the loop between two messages.
+
+    A channel that timed out or rate-limited us is paused for the rest of the pass (its messages
+    stay pending, untried), and held in the store until its Retry-After; other channels go on. A
+    permanent failure is marked failed for good and the admin channel is told once per channel.
+    """
     report = DeliveryReport()
     holder = new_holder()
+    told: set[str] = set()
     for item in outgoing:
         if stop():
             break
         now = clock()
+        why = report.waiting.get(item.channel) or waiting_reason(store.channel_hold(item.channel, now))
+        if why:
+            report.waiting[item.channel] = why
+            report.held_back += 1
+            continue
         claim = store.claim_delivery(item.table, item.ids, holder, now + timedelta(seconds=CLAIM_S), now,
                                      MAX_ATTEMPTS)
         if claim is None:
@@ -125,9 +143,33 @@ def deliver(
         result = send_claimed(store, channels.get(item.channel), item, claim)
         if isinstance(result, Sent):
             report.sent.append(result)
-        else:
-            report.failed.append(result)
+            continue
+        report.failed.append(result)
+        if result.pause:
+            report.waiting[item.channel] = pause_channel(store, item.channel, result, now)
+        if result.permanent and item.kind != "notice" and item.channel not in told:
+            told.add(item.channel)
+            store.queue_notice(Notice(item.channel, "channel", channel_notice(item, result)), now)
     return report
+
+
+def waiting_reason(hold: tuple[str, str] | None) -> str:
+    return f"{hold[1]} (held until {hold[0]})" if hold else ""
+
+
+def pause_channel(store: Store, channel: str, failure: "Failed", now: datetime) -> str:
+    """The rest of this pass waits; with a Retry-After, every pass does until then."""
+    if failure.retry_after:
+        until = now + timedelta(seconds=failure.retry_after)
+        store.hold_channel(channel, until, failure.error)
+        return f"{failure.error} (held until {until.replace(microsecond=0).isoformat()})"
+    return f"{failure.error} (its other messages wait for the next pass)"
+
+
+def channel_notice(item: Outgoing, failure: "Failed") -> str:
+    return (f"Channel {item.channel} refused {item.label} for good: {failure.error}. It is marked failed "
+            "and will not be retried; fix the channel's settings, then `newswatch channels test "
+            f"{item.channel}`.")
 
 
 def send_claimed(store: Store, channel: Channel | None, item: Outgoing, claim: Claim) -> Sent | Failed:
@@ -145,9 +187,12 @@ def send_claimed(store: Store, channel: Channel | None, item: Outgoing, claim: C
                     item.label, item.channel, getattr(message, "key", ""))
     try:
         channel.send(message)
+    except PermanentDeliveryError as exc:  # reported by the caller: one line per failure
+        store.mark_delivery(claim, "failed", f"permanent: {exc}", give_up_at=MAX_ATTEMPTS)
+        return Failed(item, str(exc), permanent=True)
     except DeliveryError as exc:
-        log.warning("%s to %s failed: %s", item.label, item.channel, exc)
-        return failed(store, item, claim, str(exc))
+        store.mark_delivery(claim, "failed", str(exc))
+        return Failed(item, str(exc), pause=exc.pause, retry_after=exc.retry_after)
     except Exception as exc:  # a channel's bug: the row is retried like any failure
         log.exception("%s to %s: the channel raised", item.label, item.channel)
         return failed(store, item, claim, f"{type(exc).__name__}: {exc}")

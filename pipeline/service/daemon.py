@@ -346,7 +346,9 @@ class Daemon:
         self.totals.failing = sum(1 for s in report.sources.values() if not s.was_read)
         for failure in delivery.failed:
             event(log, "alert.failed", logging.WARNING, alert=failure.outgoing.ids[0],
-                  channel=failure.outgoing.channel, error=failure.error)
+                  channel=failure.outgoing.channel, error=failure.error, permanent=failure.permanent)
+        for channel, why in delivery.waiting.items():
+            event(log, "channel.waiting", logging.WARNING, channel=channel, reason=why)
         event(log, "crawl.done", sources=len(report.sources),
               new=sum(s.new_articles for s in report.sources.values()),
               failed=self.totals.failing, alerts_sent=len(delivery.sent),

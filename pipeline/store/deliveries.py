@@ -182,19 +182,35 @@ class DeliveryRows:
             )
         return Claim(table, ids, holder, iso(until), tuple(i for i, status in rows if status == "sending"))
 
-    def mark_delivery(self, claim: Claim, status: str, error: str | None = None) -> int:
+    def mark_delivery(self, claim: Claim, status: str, error: str | None = None,
+                      give_up_at: int | None = None) -> int:
         """How the claimed send ended: `sent`, `failed` (with the error) or `logged`.
 
         Only rows still held by this claim are marked; the count tells the caller whether its
         claim expired and was taken over while it was sending (then a second copy may follow).
+        `give_up_at` (the attempt limit) marks a permanent failure: never retried.
         """
         _check_table(claim.table)
         marks = ",".join("?" * len(claim.ids))
         with _write_transaction(self._db):
             cursor = self._db.execute(
                 f"update {claim.table} set status = ?, last_error = ?, claimed_by = null, claimed_until = null,"
-                f" sent_at = case when ? = 'sent' then ? else sent_at end"
+                f" sent_at = case when ? = 'sent' then ? else sent_at end,"
+                f" attempts = max(attempts, ?)"
                 f" where id in ({marks}) and status = 'sending' and claimed_by = ?",
-                [status, error[:2000] if error else None, status, utcnow(), *claim.ids, claim.holder],
+                [status, error[:2000] if error else None, status, utcnow(), give_up_at or 0, *claim.ids,
+                 claim.holder],
             )
         return cursor.rowcount
+
+    def hold_channel(self, channel: str, until: datetime, reason: str) -> None:
+        """No message to `channel` before `until` (it asked us to wait), from any process."""
+        with _write_transaction(self._db):
+            self._db["channel_holds"].upsert(
+                {"channel": channel, "until": iso(until), "reason": reason, "since": utcnow()}, pk="channel")
+
+    def channel_hold(self, channel: str, now: datetime) -> tuple[str, str] | None:
+        """(until, reason) while `channel` is held, else None."""
+        row = self._db.execute("select until, reason from channel_holds where channel = ? and until > ?",
+                               [channel, iso(now)]).fetchone()
+        return (row[0], row[1]) if row else None
